@@ -26,6 +26,10 @@ var (
 // The interface asks only for what an embedded B-tree (bbolt), a map under a
 // lock and a SQL table with serializable transactions can all do: no
 // watches, no TTLs, no backend-specific behaviour.
+//
+// A Store is safe for concurrent use. The fn of View or Update must not start
+// another transaction on the same Store: backends that serialize writers or
+// pin snapshots may deadlock.
 type Store interface {
 	// View runs fn in a read-only transaction over a consistent snapshot.
 	// Writes inside fn return an error wrapping ErrInvalid.
@@ -42,12 +46,22 @@ type Store interface {
 	Close() error
 }
 
+// MaxKeySize is the longest key, in bytes, every Store accepts. It keeps
+// keys portable: bbolt, PostgreSQL B-tree indexes and others all have limits
+// above it, so a key that works on one backend works on all.
+const MaxKeySize = 1024
+
 // Tx is one transaction. It is not safe for concurrent use and is invalid
-// after the function it was passed to returns. Byte slices a Tx returns are
-// valid only until then: copy them to keep them. Slices passed to Put may be
-// reused by the caller after Put returns.
+// after the function it was passed to returns: methods called later fail
+// with an error wrapping ErrInvalid. Byte slices a Tx returns are valid only
+// until then and must not be modified: copy them to keep or change them.
+// Slices passed to Put may be reused by the caller after Put returns.
+//
+// A key must be 1 to MaxKeySize bytes long; Get, Put and Delete fail with an
+// error wrapping ErrInvalid otherwise. A value may be empty.
 type Tx interface {
 	// Get returns the value stored under key, or an error wrapping ErrNotFound.
+	// The value of an empty entry may be nil; test the error, not the slice.
 	Get(key []byte) ([]byte, error)
 	// Put stores value under key, replacing any value there.
 	Put(key, value []byte) error
@@ -56,12 +70,14 @@ type Tx interface {
 	// Scan calls fn for each key in r, in ascending key order (descending when
 	// r.Reverse is set), until fn returns false or the range ends. Writes made
 	// earlier in the same transaction are visible. fn must not write through
-	// the Tx; collect keys and write after Scan returns.
+	// the Tx (a write there fails with an error wrapping ErrInvalid); collect
+	// keys and write after Scan returns.
 	Scan(r Range, fn func(key, value []byte) bool) error
 }
 
-// Range selects keys Start <= key < End. A nil Start begins at the first key;
-// a nil End runs to the last. Use [Prefix] for every key with a prefix.
+// Range selects keys Start <= key < End. An empty (nil or zero-length) Start
+// begins at the first key; an empty End runs to the last. A Range whose Start
+// is not below its End is empty. Use [Prefix] for every key with a prefix.
 type Range struct {
 	// Start is the first key included.
 	Start []byte
