@@ -11,3 +11,7 @@ import (
 func TestConformance(t *testing.T) {
 	metatest.Run(t, func(*testing.T) meta.Store { return memory.New() })
 }
+
+func BenchmarkStore(b *testing.B) {
+	metatest.Benchmark(b, func(*testing.B) meta.Store { return memory.New() })
+}

@@ -1,0 +1,42 @@
+// Package bolt is the embedded, persistent [meta.Store]: the registry's
+// metadata in one bbolt file (go.etcd.io/bbolt), a copy-on-write B+tree with
+// serializable transactions, next to the blobs of blob/fs.
+//
+// # File layout
+//
+// The file holds two top-level buckets:
+//
+//	info   format = "regkit-meta 1"   the layout version, checked by Open
+//	kv     key = value                 the flat key space of meta.Store,
+//	                                   keys sorted bytewise, no nested buckets
+//
+// Open creates both in a new file, refuses a file with a different format
+// (ErrUnsupported) and a bbolt file of another program (ErrInvalid). The
+// registry owns the key layout inside kv; this package knows nothing of it.
+//
+// # Durability and concurrency
+//
+// View maps to a bbolt read transaction and Update to a read-write one. Write
+// transactions run one at a time, so fn runs once and never conflicts; reads
+// run concurrently with each other and with the writer, each on the snapshot
+// of its start. A committed Update is on disk when Update returns: bbolt
+// writes the changed pages, fsyncs, then writes and fsyncs the meta page that
+// makes them current, so a crash at any instant leaves the last committed
+// state. [WithNoSync] trades that guarantee for speed, for tests and
+// benchmarks only.
+//
+// The freelist is not written on commit (it is rebuilt by scanning when the
+// file is opened after a crash) and is kept in a hash map, as etcd does:
+// both make commits cheaper and neither weakens durability.
+//
+// # Limits
+//
+// Slices returned by Get and Scan point into the memory-mapped file: they are
+// valid only until the transaction ends and must never be modified (the map
+// is read-only; writing faults). A write inside a Scan callback fails with
+// meta.ErrInvalid. A transaction's fn must not start another transaction on
+// the same Store, nor Close it: bbolt may deadlock when it grows the map.
+// The file is locked while open; a second Open of the same file, in this or
+// another process, waits [WithTimeout] and then fails with
+// meta.ErrUnavailable.
+package bolt

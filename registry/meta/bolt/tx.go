@@ -1,0 +1,136 @@
+package bolt
+
+import (
+	"bytes"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/regkit/regkit/registry/meta"
+)
+
+// tx adapts a bbolt transaction's kv bucket to meta.Tx, adding the checks
+// that make it behave like every other backend: key length, read-only
+// transactions, writes during Scan and use after the transaction.
+type tx struct {
+	b        *bbolt.Bucket
+	writable bool
+	scanning int
+	done     bool
+}
+
+func (t *tx) end() { t.done = true }
+
+// Get returns the value under key; it points into the mapped file.
+func (t *tx) Get(key []byte) ([]byte, error) {
+	if err := t.check("get", key); err != nil {
+		return nil, err
+	}
+	k, v := t.b.Cursor().Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil, &keyError{op: "get", key: clip(key), class: meta.ErrNotFound}
+	}
+	return v, nil
+}
+
+// Put stores key and a copy of value. bbolt copies the key itself but keeps
+// the value slice until commit, and the caller may reuse it at once.
+func (t *tx) Put(key, value []byte) error {
+	if err := t.checkWrite("put", key); err != nil {
+		return err
+	}
+	v := make([]byte, len(value))
+	copy(v, value)
+	if err := t.b.Put(key, v); err != nil {
+		return &keyError{op: "put", key: clip(key), msg: err.Error(), class: meta.ErrInvalid}
+	}
+	return nil
+}
+
+// Delete removes key.
+func (t *tx) Delete(key []byte) error {
+	if err := t.checkWrite("delete", key); err != nil {
+		return err
+	}
+	if err := t.b.Delete(key); err != nil {
+		return &keyError{op: "delete", key: clip(key), msg: err.Error(), class: meta.ErrInvalid}
+	}
+	return nil
+}
+
+// Scan walks r with a bbolt cursor. Writes are refused meanwhile: bbolt's
+// cursors do not survive changes to the bucket under them.
+func (t *tx) Scan(r meta.Range, fn func(key, value []byte) bool) error {
+	if t.done {
+		return &keyError{op: "scan", msg: "transaction has ended", class: meta.ErrInvalid}
+	}
+	if fn == nil {
+		return &keyError{op: "scan", msg: "nil function", class: meta.ErrInvalid}
+	}
+	t.scanning++
+	defer func() { t.scanning-- }()
+	c := t.b.Cursor()
+	var k, v []byte
+	if !r.Reverse {
+		if len(r.Start) > 0 {
+			k, v = c.Seek(r.Start)
+		} else {
+			k, v = c.First()
+		}
+		for ; k != nil; k, v = c.Next() {
+			if len(r.End) > 0 && bytes.Compare(k, r.End) >= 0 {
+				return nil
+			}
+			if !fn(k, v) {
+				return nil
+			}
+		}
+		return nil
+	}
+	if len(r.End) > 0 {
+		// Seek finds the first key at or past End; the walk starts one before.
+		if k, _ = c.Seek(r.End); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+	} else {
+		k, v = c.Last()
+	}
+	for ; k != nil; k, v = c.Prev() {
+		if len(r.Start) > 0 && bytes.Compare(k, r.Start) < 0 {
+			return nil
+		}
+		if !fn(k, v) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// check validates a read of key.
+func (t *tx) check(op string, key []byte) error {
+	switch {
+	case t.done:
+		return &keyError{op: op, key: clip(key), msg: "transaction has ended", class: meta.ErrInvalid}
+	case len(key) == 0:
+		return &keyError{op: op, msg: "empty key", class: meta.ErrInvalid}
+	case len(key) > meta.MaxKeySize:
+		return &keyError{op: op, key: clip(key), msg: fmt.Sprintf("key of %d bytes is over %d", len(key), meta.MaxKeySize), class: meta.ErrInvalid}
+	}
+	return nil
+}
+
+// checkWrite validates a write of key.
+func (t *tx) checkWrite(op string, key []byte) error {
+	if err := t.check(op, key); err != nil {
+		return err
+	}
+	switch {
+	case !t.writable:
+		return &keyError{op: op, key: clip(key), msg: "read-only transaction", class: meta.ErrInvalid}
+	case t.scanning > 0:
+		return &keyError{op: op, key: clip(key), msg: "write inside Scan", class: meta.ErrInvalid}
+	}
+	return nil
+}
