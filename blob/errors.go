@@ -29,6 +29,11 @@ var (
 	ErrConflict = errdef.ErrConflict
 	// ErrUnavailable: the storage is closed or its medium failed.
 	ErrUnavailable = errdef.ErrUnavailable
+	// ErrAlreadyExists: the thing exists and the operation would create it
+	// again. Storage methods do not return it for blobs (committing existing
+	// content succeeds); code layered on Storage uses it, and it completes the
+	// set callers switch on.
+	ErrAlreadyExists = errdef.ErrAlreadyExists
 )
 
 func wrapf(class error, format string, args ...any) error {

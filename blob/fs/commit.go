@@ -1,0 +1,119 @@
+package fs
+
+import (
+	"context"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/blob"
+)
+
+// publish makes the verified file f, at path, the blob d: unless d already
+// exists, it fsyncs f, renames it into blobs/ and fsyncs the directory. It
+// reports whether path was consumed (renamed away, or obsolete because d
+// exists), so the caller can end the upload.
+func (s *Store) publish(f *os.File, path string, d digest.Digest) (blob.Info, bool, error) {
+	target := s.blobPath(d)
+	if fi, err := os.Stat(target); err == nil && fi.Mode().IsRegular() {
+		return blob.Info{Digest: d, Size: fi.Size(), CreatedAt: fi.ModTime()}, true, nil
+	}
+	now := time.Now()
+	// The modification time is the blob's CreatedAt.
+	if err := os.Chtimes(path, now, now); err != nil {
+		return blob.Info{}, false, ioError("commit "+d.String(), err)
+	}
+	if err := f.Sync(); err != nil {
+		return blob.Info{}, false, ioError("sync "+d.String(), err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return blob.Info{}, false, ioError("stat "+d.String(), err)
+	}
+	dir := filepath.Dir(target)
+	if err := s.ensureDir(dir); err != nil {
+		return blob.Info{}, false, ioError("create "+dir, err)
+	}
+	if err := os.Rename(path, target); err != nil {
+		return blob.Info{}, false, ioError("commit "+d.String(), err)
+	}
+	if err := syncDir(dir); err != nil {
+		return blob.Info{}, true, ioError("sync "+dir, err)
+	}
+	return blob.Info{Digest: d, Size: fi.Size(), CreatedAt: fi.ModTime()}, true, nil
+}
+
+// Put implements blob.Putter: it streams r into a temporary file in tmp/,
+// hashing with expected's algorithm as it writes, verifies, and publishes
+// the file, without creating an upload.
+func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r io.Reader) (blob.Info, error) {
+	d, err := parse(ctx, expected)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	f, err := os.CreateTemp(s.tmp, "put-*.tmp")
+	if err != nil {
+		return blob.Info{}, ioError("create temporary file", err)
+	}
+	path := f.Name()
+	consumed := false
+	defer func() {
+		f.Close()
+		if !consumed {
+			_ = os.Remove(path)
+		}
+	}()
+	h := d.Algorithm().Hash()
+	n, err := copyHashed(ctx, f, h, r, size)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	if size >= 0 && n != size {
+		return blob.Info{}, errorf(blob.ErrSizeMismatch, "content holds %d bytes, expected %d", n, size)
+	}
+	if got := digest.NewDigest(d.Algorithm(), h); got != d {
+		return blob.Info{}, errorf(blob.ErrDigestMismatch, "content hashes to %s, expected %s", got, d)
+	}
+	info, consumed, err := s.publish(f, path, d)
+	return info, err
+}
+
+// copyHashed writes r to f from offset 0 and into h, stopping once it has
+// read one byte more than size (when size is not negative), and returns the
+// count of bytes read. It buffers at most chunkSize bytes.
+func copyHashed(ctx context.Context, f *os.File, h hash.Hash, r io.Reader, size int64) (int64, error) {
+	bufSize := int64(chunkSize)
+	if size >= 0 {
+		bufSize = min(bufSize, size+1)
+		r = io.LimitReader(r, size+1)
+	}
+	buf := make([]byte, bufSize)
+	var n, kicked int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		m, rerr := io.ReadFull(r, buf)
+		if m > 0 {
+			if err := writeHashed(f, h, n, buf[:m]); err != nil {
+				return n, ioError("write "+f.Name(), err)
+			}
+			n += int64(m)
+			if n-kicked >= writebackEvery {
+				startWriteback(f, kicked, n-kicked)
+				kicked = n
+			}
+		}
+		switch {
+		case rerr == nil:
+		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
+			return n, nil
+		default:
+			return n, rerr
+		}
+	}
+}

@@ -1,0 +1,75 @@
+// Package fs is regkit's embedded default [blob.Storage]: blobs are files in
+// one directory tree on a local filesystem.
+//
+// # Layout
+//
+//	<root>/
+//	├── blobs/                      committed blobs, keyed by digest alone
+//	│   ├── sha256/
+//	│   │   └── ab/                 first two hex digits of the digest
+//	│   │       └── abcd…ef         the blob's bytes, one file per digest
+//	│   └── sha512/
+//	│       └── 9f/
+//	│           └── 9f00…           (every available algorithm works alike)
+//	├── uploads/                    unfinished uploads, one directory each
+//	│   └── 0123…cdef/              upload ID: 32 lowercase hex characters
+//	│       ├── data                the bytes written so far
+//	│       └── state               hash-state checkpoint (see below)
+//	└── tmp/                        staging, on the same filesystem so that
+//	    ├── put-*.tmp               rename is atomic: Put's temporary files
+//	    └── 0123…cdef.new/          and uploads being created
+//
+// Everything in blobs/ is complete and verified: a file appears there only
+// by an atomic rename after its digest and size were checked and its bytes
+// fsynced, and the directory is fsynced after the rename. Nothing partial is
+// ever visible to Stat, ReaderAt or Walk.
+//
+// # Uploads
+//
+// A new upload is assembled in tmp/<id>.new and renamed into uploads/, so an
+// upload directory always holds both files. Writes go to data; the running
+// hash (crypto/sha256 and sha512 states are encoding.BinaryMarshaler) is
+// saved in state with the offset it covers, the algorithm and the start
+// time, every 8 MiB and on Close. state holds two fixed 512-byte slots,
+// written alternately with a sequence number and a CRC, so a torn write
+// never destroys the previous checkpoint. Resume restores the hash from the
+// newest valid slot and hashes only the bytes data holds beyond that offset
+// (at most one checkpoint interval after a crash, none after Close). Only if
+// data is shorter than the checkpoint, or no slot is valid, does Resume
+// re-hash data from the start. Correctness never depends on the checkpoint:
+// Commit compares the hash of exactly the bytes in data with the digest.
+//
+// Large writes overlap hashing and writing: the caller's goroutine hashes a
+// buffer while a second goroutine writes it to the file. On Linux, written
+// ranges are handed to the kernel for writeback as the upload grows
+// (sync_file_range), so the fsync in Commit waits for little.
+//
+// Commit fsyncs data, renames it to blobs/<alg>/<xx>/<hex>, fsyncs that
+// directory (and any directory it had to create) and removes the upload
+// directory. A crash between the rename and the removal leaves an upload
+// directory without data; it counts as finished (Resume and Abort report
+// ErrNotFound, Uploads skips it) and Open removes it. If the digest already
+// exists, Commit removes the upload and returns the existing blob's Info
+// without writing anything. Concurrent commits of the same digest all
+// succeed; each rename atomically replaces identical bytes.
+//
+// # Locks
+//
+// One Writer holds an upload at a time. Within a process, a Store keeps a set
+// of held upload IDs. Across processes (and Stores), the holder keeps an
+// exclusive flock(2) on the upload's data file; the kernel drops it when the
+// holder closes the file or dies, so a crashed process never leaves a stale
+// lock behind. Resume and Abort of a held upload return ErrConflict. After
+// taking the lock, Resume checks that the path still names the file it
+// locked, so it cannot adopt an upload that was just aborted or committed.
+// On systems without flock only the in-process lock applies.
+//
+// # Deletion and cleanup
+//
+// Delete unlinks the blob's file. A ReaderAt holds an open descriptor, and
+// on Unix an open file survives unlink, so a reader that opened the blob
+// before Delete reads it whole. Open removes staging entries in tmp/ that
+// were not modified for an hour (left by a crash) and finished upload
+// directories; unfinished uploads stay until Abort, listed by Uploads with
+// their age.
+package fs

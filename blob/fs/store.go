@@ -1,0 +1,268 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/blob"
+)
+
+// tempGrace is how long a staging entry in tmp/ must have been left alone
+// before Open removes it. It guards entries that another process sharing the
+// root is still writing.
+const tempGrace = time.Hour
+
+// Store is a blob.Storage in a directory tree; see the package documentation
+// for the layout. It holds no open files of its own, so it needs no Close.
+// Several Stores, in one process or several, may share a root.
+type Store struct {
+	root    string
+	blobs   string
+	uploads string
+	tmp     string
+
+	mu   sync.Mutex
+	held map[string]bool // upload IDs a Writer of this Store holds
+}
+
+var (
+	_ blob.Storage = (*Store)(nil)
+	_ blob.Putter  = (*Store)(nil)
+)
+
+// Open opens the store rooted at root, creating the directories it needs,
+// and removes what a crash left behind: stale staging entries in tmp/ and
+// upload directories whose commit had already published the blob.
+// Unfinished uploads are kept for Resume and listed by Uploads.
+func Open(root string) (*Store, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, errorf(blob.ErrInvalid, "root %q: %v", root, err)
+	}
+	s := &Store{
+		root:    abs,
+		blobs:   filepath.Join(abs, "blobs"),
+		uploads: filepath.Join(abs, "uploads"),
+		tmp:     filepath.Join(abs, "tmp"),
+		held:    make(map[string]bool),
+	}
+	for _, dir := range []string{s.root, s.blobs, s.uploads, s.tmp} {
+		if err := s.ensureDir(dir); err != nil {
+			return nil, ioError("create "+dir, err)
+		}
+	}
+	if err := s.cleanup(time.Now()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Root returns the store's root directory, as an absolute path.
+func (s *Store) Root() string { return s.root }
+
+// cleanup removes stale staging entries and finished upload directories.
+func (s *Store) cleanup(now time.Time) error {
+	ents, err := os.ReadDir(s.tmp)
+	if err != nil {
+		return ioError("read "+s.tmp, err)
+	}
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < tempGrace {
+			continue
+		}
+		_ = os.RemoveAll(filepath.Join(s.tmp, e.Name()))
+	}
+	ents, err = os.ReadDir(s.uploads)
+	if err != nil {
+		return ioError("read "+s.uploads, err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() || blob.CheckUploadID(e.Name()) != nil {
+			continue
+		}
+		dir := filepath.Join(s.uploads, e.Name())
+		if _, err := os.Lstat(filepath.Join(dir, "data")); errors.Is(err, iofs.ErrNotExist) {
+			_ = os.RemoveAll(dir)
+		}
+	}
+	return nil
+}
+
+// ensureDir creates dir if needed, creating missing parents first and
+// fsyncing the parent of each directory it creates.
+func (s *Store) ensureDir(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	switch {
+	case err == nil:
+		return syncDir(filepath.Dir(dir))
+	case errors.Is(err, iofs.ErrExist):
+		return nil
+	case errors.Is(err, iofs.ErrNotExist) && filepath.Dir(dir) != dir:
+		if err := s.ensureDir(filepath.Dir(dir)); err != nil {
+			return err
+		}
+		return s.ensureDir(dir)
+	}
+	return err
+}
+
+// blobPath returns the file of a validated digest.
+func (s *Store) blobPath(d digest.Digest) string {
+	hex := d.Encoded()
+	return filepath.Join(s.blobs, string(d.Algorithm()), hex[:2], hex)
+}
+
+// parse validates a caller's digest.
+func parse(ctx context.Context, dgst digest.Digest) (digest.Digest, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return blob.ParseDigest(string(dgst))
+}
+
+// Stat implements blob.Statter.
+func (s *Store) Stat(ctx context.Context, dgst digest.Digest) (blob.Info, error) {
+	d, err := parse(ctx, dgst)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	fi, err := os.Stat(s.blobPath(d))
+	if err != nil {
+		return blob.Info{}, blobError(d, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return blob.Info{}, errorf(blob.ErrNotFound, "blob %s", d)
+	}
+	return blob.Info{Digest: d, Size: fi.Size(), CreatedAt: fi.ModTime()}, nil
+}
+
+// ReaderAt implements blob.Opener. The reader holds an open file, so it
+// reads the whole blob even if the blob is deleted meanwhile.
+func (s *Store) ReaderAt(ctx context.Context, dgst digest.Digest) (blob.ReaderAt, error) {
+	d, err := parse(ctx, dgst)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(s.blobPath(d))
+	if err != nil {
+		return nil, blobError(d, err)
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			return nil, errorf(blob.ErrNotFound, "blob %s", d)
+		}
+		return nil, ioError("stat "+d.String(), err)
+	}
+	return &reader{f: f, size: fi.Size()}, nil
+}
+
+// reader is an open blob file.
+type reader struct {
+	f    *os.File
+	size int64
+}
+
+func (r *reader) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
+func (r *reader) Size() int64                             { return r.size }
+func (r *reader) Close() error                            { return r.f.Close() }
+
+// Delete implements blob.Deleter.
+func (s *Store) Delete(ctx context.Context, dgst digest.Digest) error {
+	d, err := parse(ctx, dgst)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(s.blobPath(d)); err != nil {
+		return blobError(d, err)
+	}
+	return nil
+}
+
+// Walk implements blob.Walker. It reads one two-hex-digit directory at a
+// time and ignores any file that is not named like a blob.
+func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
+	algs, err := os.ReadDir(s.blobs)
+	if err != nil {
+		return ioError("read "+s.blobs, err)
+	}
+	for _, a := range algs {
+		alg := digest.Algorithm(a.Name())
+		if !a.IsDir() || !alg.Available() {
+			continue
+		}
+		prefixes, err := os.ReadDir(filepath.Join(s.blobs, a.Name()))
+		if err != nil {
+			return ioError("read "+a.Name(), err)
+		}
+		for _, p := range prefixes {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !p.IsDir() || len(p.Name()) != 2 {
+				continue
+			}
+			if err := s.walkPrefix(alg, p.Name(), fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) walkPrefix(alg digest.Algorithm, prefix string, fn func(blob.Info) error) error {
+	dir := filepath.Join(s.blobs, string(alg), prefix)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return nil
+		}
+		return ioError("read "+dir, err)
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		d, err := blob.ParseDigest(string(alg) + ":" + name)
+		if err != nil {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		if err := fn(blob.Info{Digest: d, Size: fi.Size(), CreatedAt: fi.ModTime()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// blobError maps a file error on blob d to the blob error classes.
+func blobError(d digest.Digest, err error) error {
+	if errors.Is(err, iofs.ErrNotExist) {
+		return errorf(blob.ErrNotFound, "blob %s", d)
+	}
+	return ioError("blob "+d.String(), err)
+}
+
+// ioError wraps an unexpected filesystem failure as ErrUnavailable.
+func ioError(what string, err error) error {
+	return fmt.Errorf("blob/fs: %s: %w: %w", what, blob.ErrUnavailable, err)
+}
+
+func errorf(class error, format string, args ...any) error {
+	return fmt.Errorf("blob/fs: "+format+": %w", append(args, class)...)
+}

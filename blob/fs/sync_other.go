@@ -1,0 +1,8 @@
+//go:build !(linux && (amd64 || arm64 || riscv64 || s390x || loong64 || ppc64 || ppc64le))
+
+package fs
+
+import "os"
+
+// startWriteback is a no-op where sync_file_range is unavailable.
+func startWriteback(*os.File, int64, int64) {}

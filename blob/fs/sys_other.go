@@ -1,0 +1,16 @@
+//go:build !unix
+
+package fs
+
+import (
+	"errors"
+	"os"
+)
+
+var errLocked = errors.New("locked")
+
+// tryLock is a no-op where flock is missing: only the in-process lock holds.
+func tryLock(*os.File) error { return nil }
+
+// syncDir is a no-op where directories cannot be opened for fsync.
+func syncDir(string) error { return nil }

@@ -1,0 +1,272 @@
+package fs
+
+import (
+	"context"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/blob"
+)
+
+const (
+	// checkpointEvery is how many bytes a Writer writes between hash-state
+	// checkpoints: the most a Resume after a crash re-hashes.
+	checkpointEvery = 8 << 20
+	// writebackEvery is how many bytes a Writer writes between hints to the
+	// kernel to start writing them to disk.
+	writebackEvery = 16 << 20
+	// overlapMin is the smallest write whose file write runs on a second
+	// goroutine while the caller hashes it; below it, waking a goroutine
+	// costs more than it saves.
+	overlapMin = 128 << 10
+	// chunkSize is the buffer of ReadFrom and of re-hashing a file.
+	chunkSize = 1 << 20
+)
+
+// algorithm returns alg, or SHA-256 when alg is not available (a lost or
+// foreign checkpoint: the algorithm only decides speed, never correctness,
+// because Commit re-hashes with the expected digest's algorithm if needed).
+func algorithm(alg digest.Algorithm) digest.Algorithm {
+	if alg.Available() {
+		return alg
+	}
+	return digest.SHA256
+}
+
+// writer holds an upload: its data file, locked, and its state file.
+type writer struct {
+	s       *Store
+	id      string
+	dir     string
+	f       *os.File // data, flocked
+	sf      *os.File // state
+	alg     digest.Algorithm
+	started time.Time
+
+	mu     sync.Mutex // guards the fields below; h and off change together
+	h      hash.Hash
+	off    int64 // bytes in data, all hashed into h
+	seq    uint64
+	ckpt   int64 // offset of the last checkpoint
+	kicked int64 // offset up to which writeback was requested
+	buf    []byte
+	done   bool  // committed or closed
+	err    error // a failed write left h ahead of data; only Close remains
+}
+
+var (
+	_ blob.Writer   = (*writer)(nil)
+	_ io.ReaderFrom = (*writer)(nil)
+)
+
+func (w *writer) ID() string { return w.id }
+
+func (w *writer) Size() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.off
+}
+
+func (w *writer) Digest() digest.Digest {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return digest.NewDigest(w.alg, w.h)
+}
+
+func (w *writer) usable() error {
+	if w.done {
+		return errorf(blob.ErrInvalid, "upload %s: writer is finished", w.id)
+	}
+	return w.err
+}
+
+// Write appends p to the upload.
+func (w *writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return 0, err
+	}
+	if err := writeHashed(w.f, w.h, w.off, p); err != nil {
+		w.err = ioError("write upload "+w.id, err)
+		return 0, w.err
+	}
+	w.off += int64(len(p))
+	if w.off-w.kicked >= writebackEvery {
+		startWriteback(w.f, w.kicked, w.off-w.kicked)
+		w.kicked = w.off
+	}
+	if w.off-w.ckpt >= checkpointEvery {
+		if err := w.checkpoint(); err != nil {
+			w.err = ioError("checkpoint upload "+w.id, err)
+			return len(p), w.err
+		}
+	}
+	return len(p), nil
+}
+
+// ReadFrom copies r into the upload in chunks large enough to overlap
+// hashing and writing; io.Copy uses it.
+func (w *writer) ReadFrom(r io.Reader) (int64, error) {
+	if w.buf == nil {
+		w.buf = make([]byte, chunkSize)
+	}
+	var total int64
+	for {
+		n, rerr := io.ReadFull(r, w.buf)
+		if n > 0 {
+			if _, err := w.Write(w.buf[:n]); err != nil {
+				return total, err
+			}
+			total += int64(n)
+		}
+		switch rerr {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF:
+			return total, nil
+		default:
+			return total, rerr
+		}
+	}
+}
+
+// writeHashed writes p at off in f and feeds it to h. Large buffers are
+// written by a second goroutine while this one hashes, so the cost is the
+// slower of the two instead of their sum.
+func writeHashed(f *os.File, h hash.Hash, off int64, p []byte) error {
+	if len(p) < overlapMin {
+		if _, err := f.WriteAt(p, off); err != nil {
+			return err
+		}
+		h.Write(p)
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.WriteAt(p, off)
+		done <- err
+	}()
+	h.Write(p)
+	return <-done
+}
+
+// checkpoint saves the hash state for the current offset.
+func (w *writer) checkpoint() error {
+	w.seq++
+	c := checkpoint{seq: w.seq, offset: w.off, alg: w.alg, hash: marshalHash(w.h), started: w.started}
+	if err := writeCheckpoint(w.sf, c); err != nil {
+		return err
+	}
+	w.ckpt = w.off
+	return nil
+}
+
+// Commit verifies the upload, publishes it under expected and ends it.
+func (w *writer) Commit(ctx context.Context, expected digest.Digest, size int64) (blob.Info, error) {
+	d, err := parse(ctx, expected)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return blob.Info{}, errorf(blob.ErrNotFound, "upload %s is finished", w.id)
+	}
+	if w.err != nil {
+		return blob.Info{}, w.err
+	}
+	if size >= 0 && size != w.off {
+		return blob.Info{}, errorf(blob.ErrSizeMismatch, "upload %s holds %d bytes, expected %d", w.id, w.off, size)
+	}
+	got := digest.NewDigest(w.alg, w.h)
+	if d.Algorithm() != w.alg {
+		h := d.Algorithm().Hash()
+		if err := hashFile(ctx, w.f, h, 0, w.off); err != nil {
+			return blob.Info{}, err
+		}
+		got = digest.NewDigest(d.Algorithm(), h)
+	}
+	if got != d {
+		return blob.Info{}, errorf(blob.ErrDigestMismatch, "upload %s hashes to %s, expected %s", w.id, got, d)
+	}
+	info, published, err := w.s.publish(w.f, filepath.Join(w.dir, "data"), d)
+	if published || err == nil {
+		// The data file is gone from the upload either way: end it.
+		_ = w.finish(true)
+	}
+	return info, err
+}
+
+// Close keeps the upload for Resume: it saves an exact checkpoint and
+// releases the lock.
+func (w *writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return nil
+	}
+	var err error
+	if w.err == nil && w.ckpt != w.off {
+		if cerr := w.checkpoint(); cerr != nil {
+			err = ioError("checkpoint upload "+w.id, cerr)
+		}
+	}
+	if cerr := w.finish(false); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// finish ends the writer: closes its files, which drops the flock, removes
+// the upload directory if remove, and releases the in-process hold.
+func (w *writer) finish(remove bool) error {
+	w.done = true
+	if remove {
+		_ = os.RemoveAll(w.dir)
+	}
+	err := w.closeFiles()
+	w.s.release(w.id)
+	if err != nil {
+		return ioError("close upload "+w.id, err)
+	}
+	return nil
+}
+
+func (w *writer) closeFiles() error {
+	var err error
+	if w.sf != nil {
+		err = w.sf.Close()
+	}
+	if w.f != nil {
+		if cerr := w.f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// hashFile feeds bytes [from, to) of f to h, in chunks, watching ctx.
+func hashFile(ctx context.Context, f *os.File, h hash.Hash, from, to int64) error {
+	if from >= to {
+		return nil
+	}
+	buf := make([]byte, min(to-from, chunkSize))
+	for off := from; off < to; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), to-off)], off)
+		h.Write(buf[:n])
+		off += int64(n)
+		if err != nil && !(err == io.EOF && off == to) {
+			return ioError("read "+f.Name(), err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,15 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/regkit/regkit/blob"
+	"github.com/regkit/regkit/blob/blobtest"
+	"github.com/regkit/regkit/blob/memory"
+)
+
+func TestConformance(t *testing.T) {
+	blobtest.Run(t, func(*testing.T) (blob.Storage, func() blob.Storage) {
+		return memory.New(), nil
+	}, blobtest.InMemory())
+}
