@@ -63,11 +63,15 @@ func Open(path string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(&c)
 	}
+	// The freelist settings follow etcd (see the package documentation);
+	// statistics are off because nothing reads them and every read
+	// transaction would pay for them.
 	db, err := bbolt.Open(path, c.mode, &bbolt.Options{
 		Timeout:        c.timeout,
 		NoSync:         c.noSync,
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
+		NoStatistics:   true,
 	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {

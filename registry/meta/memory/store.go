@@ -53,8 +53,9 @@ func (s *Store) Update(ctx context.Context, fn func(meta.Tx) error) error {
 		return fmt.Errorf("meta/memory: waiting to write: %w", ctx.Err())
 	}
 	defer func() { <-s.writer }()
-	if s.closed.Load() {
-		return errClosed()
+	// The wait may have been long: check again before running fn.
+	if err := s.ready(ctx); err != nil {
+		return err
 	}
 	s.gen++
 	t := &tx{tree: tree{root: s.root.Load(), gen: s.gen}, writable: true}
