@@ -1,0 +1,181 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/blob"
+	"github.com/regkit/regkit/registry/meta"
+	"github.com/regkit/regkit/tag"
+)
+
+// Blobs are a repository's blob operations. A repository reads only blobs
+// linked into it, by an upload or a mount; the bytes are stored once per
+// registry.
+type Blobs struct {
+	repo *Repository
+}
+
+// Stat returns the blob's Info if it is linked into the repository, or an
+// error wrapping ErrBlobUnknown.
+func (b *Blobs) Stat(ctx context.Context, dgst digest.Digest) (blob.Info, error) {
+	if err := b.checkReadable(ctx, dgst); err != nil {
+		return blob.Info{}, err
+	}
+	info, err := b.repo.reg.blobs.Stat(ctx, dgst)
+	return info, b.storageErr(err, dgst)
+}
+
+// Open opens a blob linked into the repository for reading. The reader stays
+// whole even if the blob is deleted meanwhile.
+func (b *Blobs) Open(ctx context.Context, dgst digest.Digest) (blob.ReaderAt, error) {
+	if err := b.checkReadable(ctx, dgst); err != nil {
+		return nil, err
+	}
+	ra, err := b.repo.reg.blobs.ReaderAt(ctx, dgst)
+	return ra, b.storageErr(err, dgst)
+}
+
+func (b *Blobs) storageErr(err error, dgst digest.Digest) error {
+	if err != nil && errors.Is(err, ErrNotFound) {
+		return errorf(ErrBlobUnknown, "blob %s in %q (storage)", dgst, b.repo.name)
+	}
+	return err
+}
+
+// checkReadable verifies the digest, the repository's readEnabled and the
+// link, in one read transaction.
+func (b *Blobs) checkReadable(ctx context.Context, dgst digest.Digest) error {
+	if err := validDigest(dgst); err != nil {
+		return err
+	}
+	return b.repo.reg.view(ctx, func(tx meta.Tx) error {
+		repo, err := loadRepo(tx, b.repo.name)
+		if err != nil {
+			return err
+		}
+		if err := tag.CheckRead(repo.item()); err != nil {
+			return err
+		}
+		return linked(tx, b.repo.name, dgst)
+	})
+}
+
+// linked returns nil when dgst is linked into repo and not being collected.
+func linked(tx meta.Tx, repo string, dgst digest.Digest) error {
+	ok, err := exists(tx, key(tLink, repo, dgst.String()))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errorf(ErrBlobUnknown, "blob %s in %q", dgst, repo)
+	}
+	return nil
+}
+
+// Delete removes the blob's link from the repository (the OCI blob DELETE).
+// The bytes stay while other repositories link them; garbage collection
+// removes them once nothing references them. A blob referenced by a
+// manifest of this repository cannot be removed (ErrBlobReferenced).
+func (b *Blobs) Delete(ctx context.Context, dgst digest.Digest) error {
+	if err := validDigest(dgst); err != nil {
+		return err
+	}
+	name := b.repo.name
+	return b.repo.reg.update(ctx, func(t *txn) error {
+		repo, err := loadRepo(t, name)
+		if err != nil {
+			return err
+		}
+		if err := tag.CheckWrite(repo.item()); err != nil {
+			return err
+		}
+		var link linkRecord
+		ok, err := getJSON(t, key(tLink, name, dgst.String()), &link)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errorf(ErrBlobUnknown, "blob %s in %q", dgst, name)
+		}
+		if link.Refs > 0 {
+			return errorf(ErrBlobReferenced, "blob %s in %q: %d manifests", dgst, name, link.Refs)
+		}
+		t.emit(Event{Action: ActionBlobUnlink, Repository: name, Digest: dgst})
+		return b.repo.reg.unlink(t, name, dgst)
+	})
+}
+
+// Mount links a blob that repository from already holds into this one,
+// without copying bytes (the OCI cross-repository mount). It returns an
+// error wrapping ErrBlobUnknown when from does not hold the blob or may not
+// be read; the caller then falls back to an upload.
+func (b *Blobs) Mount(ctx context.Context, dgst digest.Digest, from string) (blob.Info, error) {
+	if err := validDigest(dgst); err != nil {
+		return blob.Info{}, err
+	}
+	if err := ValidateName(from); err != nil {
+		return blob.Info{}, err
+	}
+	name := b.repo.name
+	err := b.repo.reg.update(ctx, func(t *txn) error {
+		src, err := loadRepo(t, from)
+		if err != nil {
+			return err
+		}
+		if err := tag.CheckRead(src.item()); err != nil {
+			return errorf(ErrBlobUnknown, "mount from %q: %v", from, err)
+		}
+		if err := linked(t, from, dgst); err != nil {
+			return err
+		}
+		return b.repo.reg.link(t, name, dgst)
+	})
+	if err != nil {
+		return blob.Info{}, err
+	}
+	info, err := b.repo.reg.blobs.Stat(ctx, dgst)
+	return info, b.storageErr(err, dgst)
+}
+
+// Put stores a blob whose digest is known up front, from r, and links it into
+// the repository (the OCI monolithic upload). size < 0 skips the size check.
+func (b *Blobs) Put(ctx context.Context, dgst digest.Digest, size int64, r io.Reader) (blob.Info, error) {
+	if err := validDigest(dgst); err != nil {
+		return blob.Info{}, err
+	}
+	if err := b.checkWritable(ctx); err != nil {
+		return blob.Info{}, err
+	}
+	reg := b.repo.reg
+	if err := reg.pin(ctx, dgst); err != nil {
+		return blob.Info{}, err
+	}
+	info, err := blob.Put(ctx, reg.blobs, dgst, size, r)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	return info, reg.update(ctx, func(t *txn) error {
+		return reg.link(t, b.repo.name, dgst)
+	})
+}
+
+func (b *Blobs) checkWritable(ctx context.Context) error {
+	return b.repo.reg.view(ctx, func(tx meta.Tx) error {
+		repo, err := loadRepo(tx, b.repo.name)
+		if err != nil {
+			return err
+		}
+		return tag.CheckWrite(repo.item())
+	})
+}
+
+func validDigest(d digest.Digest) error {
+	if _, err := blob.ParseDigest(string(d)); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,345 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/manifest"
+	"github.com/regkit/regkit/registry/meta"
+	"github.com/regkit/regkit/tag"
+)
+
+// Manifests are a repository's manifest operations.
+type Manifests struct {
+	repo *Repository
+}
+
+// Manifest is a stored manifest: its descriptor and its exact bytes.
+type Manifest struct {
+	// Descriptor has the media type, digest, size, artifact type and
+	// annotations.
+	Descriptor ocispec.Descriptor
+	// Bytes are the manifest exactly as pushed.
+	Bytes []byte
+}
+
+// PutOptions are the per-call settings of Manifests.Put.
+type PutOptions struct {
+	// MediaType is the declared media type (the request's Content-Type).
+	// Empty: detected from the body.
+	MediaType string
+	// Tag, when set, is pointed at the manifest.
+	Tag string
+	// Digest, when set, is the digest the manifest was pushed by; the bytes
+	// must hash to it (any supported algorithm). Default: the sha256 of the
+	// bytes.
+	Digest digest.Digest
+	// IfTagMatch makes the tag move a compare-and-swap: it succeeds only if
+	// the tag currently points to this digest.
+	IfTagMatch digest.Digest
+	// IfTagAbsent makes the tag move succeed only if the tag does not exist.
+	IfTagAbsent bool
+}
+
+// Put validates and stores a manifest. Every blob it references must be
+// linked into the repository and every child manifest stored in it; the
+// subject of a referrer need not exist. Pushing bytes that are already
+// stored is idempotent. Returns the manifest's descriptor.
+func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (ocispec.Descriptor, error) {
+	if opts.Tag != "" {
+		if err := tag.ValidateName(opts.Tag); err != nil {
+			return ocispec.Descriptor{}, errorf(ErrTagInvalid, "%v", err)
+		}
+	}
+	reg := ms.repo.reg
+	m, err := manifest.Parse(opts.MediaType, data, &reg.opts.manifestOpts)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	dgst := m.Digest()
+	if opts.Digest != "" {
+		if err := validDigest(opts.Digest); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		if opts.Digest.Algorithm() != dgst.Algorithm() {
+			dgst = opts.Digest.Algorithm().FromBytes(data)
+		}
+		if dgst != opts.Digest {
+			return ocispec.Descriptor{}, errorf(ErrDigestMismatch, "manifest bytes hash to %s, pushed as %s", dgst, opts.Digest)
+		}
+	}
+	rec := ms.newRecord(ctx, m)
+	desc := rec.descriptor(dgst)
+	name := ms.repo.name
+	var cas *casCond
+	if opts.IfTagAbsent {
+		cas = &casCond{}
+	} else if opts.IfTagMatch != "" {
+		cas = &casCond{want: opts.IfTagMatch}
+	}
+	err = reg.update(ctx, func(t *txn) error {
+		repo, err := loadRepo(t, name)
+		if err != nil {
+			return err
+		}
+		mk := key(tManifest, name, dgst.String())
+		stored, err := exists(t, mk)
+		if err != nil {
+			return err
+		}
+		if !stored {
+			if err := tag.CheckWrite(repo.item()); err != nil {
+				return err
+			}
+			if err := reg.storeManifest(t, repo, dgst, data, rec); err != nil {
+				return err
+			}
+			t.emit(Event{Action: ActionPush, Repository: name, Tag: opts.Tag, Digest: dgst, MediaType: rec.MediaType, Size: rec.Size})
+		}
+		if opts.Tag != "" {
+			if _, err := reg.setTag(t, repo, opts.Tag, dgst, cas); err != nil {
+				return err
+			}
+		}
+		if stored && opts.Tag == "" {
+			return nil
+		}
+		return repo.save(t)
+	})
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	return desc, nil
+}
+
+// storeManifest writes a new manifest's record, bytes and indexes and counts
+// its references.
+func (r *Registry) storeManifest(t *txn, repo *repoState, dgst digest.Digest, data []byte, rec manifestRecord) error {
+	name := repo.name
+	for _, c := range rec.Children {
+		ok, err := exists(t, key(tManifest, name, c.String()))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errorf(ErrManifestChildUnknown, "manifest %s in %q", c, name)
+		}
+	}
+	if err := r.addRefs(t, name, rec.Blobs); err != nil {
+		return err
+	}
+	for _, c := range rec.Children {
+		if err := t.Put(key(tChild, name, c.String(), dgst.String()), nil); err != nil {
+			return err
+		}
+	}
+	if rec.Subject != "" {
+		d, err := json.Marshal(rec.descriptor(dgst))
+		if err != nil {
+			return err
+		}
+		if err := t.Put(key(tReferrer, name, rec.Subject.String(), dgst.String()), d); err != nil {
+			return err
+		}
+	}
+	rec.CreatedAt, rec.UpdatedAt = t.now, t.now
+	rec.Attributes = tag.DefaultAttributes()
+	rec.UntaggedSince = t.now
+	if err := t.Put(untaggedKey(t.now, name, dgst), nil); err != nil {
+		return err
+	}
+	if err := putJSON(t, key(tManifest, name, dgst.String()), &rec); err != nil {
+		return err
+	}
+	repo.rec.ManifestCount++
+	return t.Put(key(tBytes, name, dgst.String()), data)
+}
+
+// newRecord builds the record of a parsed manifest, reading the image
+// config for its platform when the config is an image config.
+func (ms *Manifests) newRecord(ctx context.Context, m *manifest.Manifest) manifestRecord {
+	rec := manifestRecord{
+		MediaType:    m.MediaType(),
+		Size:         int64(len(m.Bytes())),
+		ArtifactType: m.ArtifactType(),
+		Annotations:  m.Annotations(),
+	}
+	if s := m.Subject(); s != nil {
+		rec.Subject = s.Digest
+	}
+	seen := map[digest.Digest]bool{}
+	for _, ref := range m.References() {
+		d := ref.Descriptor.Digest
+		switch ref.Kind {
+		case manifest.KindConfig, manifest.KindLayer:
+			if ref.Kind == manifest.KindLayer && manifest.IsForeign(ref.Descriptor.MediaType) && len(ref.Descriptor.URLs) > 0 {
+				continue // non-distributable: the bytes live elsewhere
+			}
+			if !seen[d] {
+				seen[d] = true
+				rec.Blobs = append(rec.Blobs, d)
+			}
+		case manifest.KindManifest:
+			if !seen[d] {
+				seen[d] = true
+				rec.Children = append(rec.Children, d)
+			}
+			rec.Refs = append(rec.Refs, childRef{Digest: d, Platform: ref.Descriptor.Platform})
+		}
+	}
+	if c := m.Config(); c != nil {
+		rec.ConfigMediaType = c.MediaType
+		rec.Platform = ms.configPlatform(ctx, *c)
+	}
+	return rec
+}
+
+// configPlatform reads os and architecture from an image config blob. It is
+// best effort: any failure leaves the platform unknown.
+func (ms *Manifests) configPlatform(ctx context.Context, c ocispec.Descriptor) *ocispec.Platform {
+	if c.MediaType != ocispec.MediaTypeImageConfig && c.MediaType != manifest.MediaTypeDockerConfig {
+		return nil
+	}
+	const maxConfig = 1 << 20
+	if c.Size <= 0 || c.Size > maxConfig || validDigest(c.Digest) != nil {
+		return nil
+	}
+	ra, err := ms.repo.reg.blobs.ReaderAt(ctx, c.Digest)
+	if err != nil {
+		return nil
+	}
+	defer ra.Close()
+	var cfg struct {
+		ocispec.Platform
+	}
+	if err := json.NewDecoder(io.NewSectionReader(ra, 0, min(ra.Size(), maxConfig))).Decode(&cfg); err != nil {
+		return nil
+	}
+	if cfg.OS == "" && cfg.Architecture == "" {
+		return nil
+	}
+	return &cfg.Platform
+}
+
+func (rec *manifestRecord) descriptor(dgst digest.Digest) ocispec.Descriptor {
+	return ocispec.Descriptor{
+		MediaType:    rec.MediaType,
+		Digest:       dgst,
+		Size:         rec.Size,
+		ArtifactType: rec.ArtifactType,
+		Annotations:  rec.Annotations,
+	}
+}
+
+// GetOptions are the per-call settings of Manifests.Get.
+type GetOptions struct {
+	// Accept lists the media types the caller takes (from the Accept
+	// header); empty or containing "*/*" takes any.
+	Accept []string
+}
+
+// Get returns the manifest a tag or digest names. A manifest whose media
+// type the caller does not accept is reported as unknown.
+func (ms *Manifests) Get(ctx context.Context, ref string, opts GetOptions) (*Manifest, error) {
+	var out Manifest
+	err := ms.resolve(ctx, ref, func(tx meta.Tx, dgst digest.Digest, rec *manifestRecord) error {
+		if !accepts(opts.Accept, rec.MediaType) {
+			return errorf(ErrManifestUnknown, "manifest %s has media type %s, not in Accept", dgst, rec.MediaType)
+		}
+		b, err := tx.Get(key(tBytes, ms.repo.name, dgst.String()))
+		if err != nil {
+			return err
+		}
+		out.Descriptor = rec.descriptor(dgst)
+		out.Bytes = append([]byte(nil), b...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Stat returns the descriptor of the manifest a tag or digest names.
+func (ms *Manifests) Stat(ctx context.Context, ref string, opts GetOptions) (ocispec.Descriptor, error) {
+	var desc ocispec.Descriptor
+	err := ms.resolve(ctx, ref, func(_ meta.Tx, dgst digest.Digest, rec *manifestRecord) error {
+		if !accepts(opts.Accept, rec.MediaType) {
+			return errorf(ErrManifestUnknown, "manifest %s has media type %s, not in Accept", dgst, rec.MediaType)
+		}
+		desc = rec.descriptor(dgst)
+		return nil
+	})
+	return desc, err
+}
+
+// resolve finds the manifest ref names, checks readEnabled on the way and
+// calls fn inside the same read transaction.
+func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, digest.Digest, *manifestRecord) error) error {
+	name := ms.repo.name
+	isDigest := strings.Contains(ref, ":")
+	if isDigest {
+		if err := validDigest(digest.Digest(ref)); err != nil {
+			return err
+		}
+	} else if err := tag.ValidateName(ref); err != nil {
+		return errorf(ErrTagInvalid, "%v", err)
+	}
+	return ms.repo.reg.view(ctx, func(tx meta.Tx) error {
+		repo, err := loadRepo(tx, name)
+		if err != nil {
+			return err
+		}
+		items := []tag.Item{repo.item()}
+		dgst := digest.Digest(ref)
+		if !isDigest {
+			var tr tagRecord
+			ok, err := getJSON(tx, key(tTag, name, ref), &tr)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errorf(ErrManifestUnknown, "tag %q in %q", ref, name)
+			}
+			dgst = tr.Digest
+			items = append(items, tag.Tag(ref, tr.Attributes))
+		}
+		var rec manifestRecord
+		ok, err := getJSON(tx, key(tManifest, name, dgst.String()), &rec)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errorf(ErrManifestUnknown, "manifest %s in %q", dgst, name)
+		}
+		items = append(items, tag.Manifest(dgst.String(), rec.Attributes))
+		if err := tag.CheckRead(items...); err != nil {
+			return err
+		}
+		return fn(tx, dgst, &rec)
+	})
+}
+
+func accepts(accept []string, mediaType string) bool {
+	if len(accept) == 0 {
+		return true
+	}
+	for _, a := range accept {
+		a = strings.TrimSpace(a)
+		if i := strings.IndexByte(a, ';'); i >= 0 {
+			a = strings.TrimSpace(a[:i])
+		}
+		if a == "*/*" || strings.EqualFold(a, mediaType) {
+			return true
+		}
+		if strings.HasSuffix(a, "/*") && strings.HasPrefix(mediaType, a[:len(a)-1]) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,229 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/regkit/regkit/blob"
+	"github.com/regkit/regkit/manifest"
+	"github.com/regkit/regkit/registry/meta"
+)
+
+// Registry is one storage namespace: repositories over a blob.Storage and a
+// meta.Store. Blobs are stored once per Registry and shared by every
+// repository that links them. All methods are safe for concurrent use.
+type Registry struct {
+	blobs  blob.Storage
+	meta   meta.Store
+	opts   options
+	events *dispatcher
+
+	// writeMu orders write transactions with their events: events reach
+	// subscribers in commit order. Reads never take it.
+	writeMu sync.Mutex
+
+	closeOnce sync.Once
+	stop      chan struct{}
+	bg        sync.WaitGroup
+	closers   []func() error
+}
+
+type options struct {
+	now          func() time.Time
+	subscribers  []Subscriber
+	grace        time.Duration
+	uploadTTL    time.Duration
+	gcInterval   time.Duration
+	manifestOpts manifest.Options
+}
+
+// Option configures a Registry.
+type Option func(*options)
+
+// WithClock replaces time.Now, for tests of time-based behaviour.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithSubscriber registers fn to receive every Event after it commits, in
+// commit order, on a goroutine of its own.
+func WithSubscriber(fn Subscriber) Option {
+	return func(o *options) { o.subscribers = append(o.subscribers, fn) }
+}
+
+// WithGracePeriod sets how long an unreferenced blob survives before garbage
+// collection may delete it (default 24h). It must exceed the longest time a
+// client takes between uploading a blob and pushing the manifest that uses it.
+func WithGracePeriod(d time.Duration) Option { return func(o *options) { o.grace = d } }
+
+// WithUploadTTL sets how long an unfinished upload may sit idle before
+// garbage collection removes it (default 24h).
+func WithUploadTTL(d time.Duration) Option { return func(o *options) { o.uploadTTL = d } }
+
+// WithBackgroundGC runs garbage collection every interval until Close.
+// Zero (the default) leaves collection to explicit Collect calls.
+func WithBackgroundGC(interval time.Duration) Option {
+	return func(o *options) { o.gcInterval = interval }
+}
+
+// WithManifestOptions sets how pushed manifests are parsed: size limit and
+// whether unknown media types pass through.
+func WithManifestOptions(mo manifest.Options) Option {
+	return func(o *options) { o.manifestOpts = mo }
+}
+
+// New returns a Registry over blobs and store. The Registry does not own
+// them: Close leaves them open (see Open for one that does).
+func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error) {
+	if blobs == nil || store == nil {
+		return nil, errorf(ErrInvalid, "New needs a blob storage and a metadata store")
+	}
+	o := options{
+		now:       time.Now,
+		grace:     24 * time.Hour,
+		uploadTTL: 24 * time.Hour,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.grace < 0 || o.uploadTTL < 0 || o.gcInterval < 0 {
+		return nil, errorf(ErrInvalid, "negative duration option")
+	}
+	r := &Registry{
+		blobs:  blobs,
+		meta:   store,
+		opts:   o,
+		events: newDispatcher(o.subscribers),
+		stop:   make(chan struct{}),
+	}
+	if o.gcInterval > 0 {
+		r.bg.Add(1)
+		go r.collectLoop()
+	}
+	return r, nil
+}
+
+// Close stops background work and delivers queued events. It closes the
+// storage only when the Registry opened it (Open, NewMemory).
+func (r *Registry) Close() error {
+	var err error
+	r.closeOnce.Do(func() {
+		close(r.stop)
+		r.bg.Wait()
+		r.events.close()
+		for _, c := range r.closers {
+			err = errors.Join(err, c())
+		}
+	})
+	return err
+}
+
+// Blobs returns the registry's blob storage, for tools that work below the
+// repository level (backups, checks). Writing to it directly bypasses
+// reference tracking.
+func (r *Registry) Blobs() blob.Storage { return r.blobs }
+
+func (r *Registry) now() time.Time { return r.opts.now().UTC() }
+
+// txn is the state of one write transaction: the meta.Tx, the time the
+// change is stamped with and the events it will publish after commit.
+type txn struct {
+	meta.Tx
+	now    time.Time
+	events []Event
+}
+
+func (t *txn) emit(ev Event) {
+	ev.Time = t.now
+	t.events = append(t.events, ev)
+}
+
+// update runs fn in one write transaction and publishes its events after
+// commit.
+func (r *Registry) update(ctx context.Context, fn func(*txn) error) error {
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	var t *txn
+	err := r.meta.Update(ctx, func(tx meta.Tx) error {
+		t = &txn{Tx: tx, now: r.now()}
+		return fn(t)
+	})
+	if err != nil {
+		return err
+	}
+	r.events.publish(t.events)
+	return nil
+}
+
+// view runs fn in a read transaction.
+func (r *Registry) view(ctx context.Context, fn func(meta.Tx) error) error {
+	return r.meta.View(ctx, fn)
+}
+
+// Repository returns a handle to the repository called name. The name is
+// validated; the repository need not exist yet (pushing creates it).
+func (r *Registry) Repository(ctx context.Context, name string) (*Repository, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	return &Repository{reg: r, name: name}, nil
+}
+
+// Repositories lists repository names in lexical order, at most n (n <= 0:
+// all) starting after last. Repositories with listEnabled=false are left out.
+func (r *Registry) Repositories(ctx context.Context, last string, n int) ([]string, error) {
+	var names []string
+	start := prefix(tRepo)
+	if last != "" {
+		start = append(key(tRepo, last), 0)
+	}
+	err := r.view(ctx, func(tx meta.Tx) error {
+		names = names[:0]
+		var derr error
+		err := tx.Scan(meta.Range{Start: start, End: meta.PrefixEnd(prefix(tRepo))}, func(k, v []byte) bool {
+			var rec repoRecord
+			if derr = decode(k, v, &rec); derr != nil {
+				return false
+			}
+			if rec.Attributes.ListEnabled {
+				names = append(names, string(k[2:]))
+			}
+			return n <= 0 || len(names) < n
+		})
+		if derr != nil {
+			return derr
+		}
+		return err
+	})
+	return names, err
+}
+
+func (r *Registry) collectLoop() {
+	defer r.bg.Done()
+	t := time.NewTicker(r.opts.gcInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				select {
+				case <-r.stop:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			_, _ = r.Collect(ctx, CollectOptions{})
+			cancel()
+		}
+	}
+}
+
+// String describes the registry for logs.
+func (r *Registry) String() string { return fmt.Sprintf("regkit registry (%T, %T)", r.blobs, r.meta) }
