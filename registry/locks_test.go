@@ -29,38 +29,69 @@ func TestLocks(t *testing.T) {
 		locked bool
 	}{
 		{"push over write-locked tag",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Tags().SetAttributes(ctx(), "v1", noWrite); return err },
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Tags().SetAttributes(ctx(), "v1", noWrite)
+				return err
+			},
 			func(t *testing.T, f fixture) error { return pushImageErr(t, f.repo, "v1") }, true},
 		{"push over delete-locked tag",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Tags().SetAttributes(ctx(), "v1", noDelete); return err },
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Tags().SetAttributes(ctx(), "v1", noDelete)
+				return err
+			},
 			func(t *testing.T, f fixture) error { return pushImageErr(t, f.repo, "v1") }, false},
 		{"untag write-locked tag",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Tags().SetAttributes(ctx(), "v1", noWrite); return err },
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Tags().SetAttributes(ctx(), "v1", noWrite)
+				return err
+			},
 			func(t *testing.T, f fixture) error { return f.repo.Tags().Untag(ctx(), "v1") }, true},
 		{"untag delete-locked tag",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Tags().SetAttributes(ctx(), "v1", noDelete); return err },
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Tags().SetAttributes(ctx(), "v1", noDelete)
+				return err
+			},
 			func(t *testing.T, f fixture) error { return f.repo.Tags().Untag(ctx(), "v1") }, true},
 		{"delete manifest with write-locked tag",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Tags().SetAttributes(ctx(), "v1", noWrite); return err },
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Tags().SetAttributes(ctx(), "v1", noWrite)
+				return err
+			},
 			func(t *testing.T, f fixture) error { return f.repo.Manifests().Delete(ctx(), f.img.desc.Digest) }, true},
 		{"delete write-locked manifest",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Manifests().SetAttributes(ctx(), f.img.desc.Digest, noWrite); return err },
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Manifests().SetAttributes(ctx(), f.img.desc.Digest, noWrite)
+				return err
+			},
 			func(t *testing.T, f fixture) error { return f.repo.Manifests().Delete(ctx(), f.img.desc.Digest) }, true},
 		{"delete delete-locked manifest",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Manifests().SetAttributes(ctx(), f.img.desc.Digest, noDelete); return err },
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Manifests().SetAttributes(ctx(), f.img.desc.Digest, noDelete)
+				return err
+			},
 			func(t *testing.T, f fixture) error { return f.repo.Manifests().Delete(ctx(), f.img.desc.Digest) }, true},
 		{"manifest lock does not lock its tag",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Manifests().SetAttributes(ctx(), f.img.desc.Digest, noWrite); return err },
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Manifests().SetAttributes(ctx(), f.img.desc.Digest, noWrite)
+				return err
+			},
 			func(t *testing.T, f fixture) error { return pushImageErr(t, f.repo, "v1") }, false},
 		{"tag lock does not lock other tags of the manifest",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Tags().SetAttributes(ctx(), "v1", noWrite); return err },
-			func(t *testing.T, f fixture) error { return f.repo.Tags().Set(ctx(), "v2", f.img.desc.Digest, SetOptions{}) }, false},
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Tags().SetAttributes(ctx(), "v1", noWrite)
+				return err
+			},
+			func(t *testing.T, f fixture) error {
+				return f.repo.Tags().Set(ctx(), "v2", f.img.desc.Digest, SetOptions{})
+			}, false},
 		{"write-locked repository refuses uploads",
 			func(t *testing.T, f fixture) error { _, err := f.repo.SetAttributes(ctx(), noWrite); return err },
 			func(t *testing.T, f fixture) error { _, err := f.repo.Blobs().StartUpload(ctx()); return err }, true},
 		{"write-locked repository refuses new tags",
 			func(t *testing.T, f fixture) error { _, err := f.repo.SetAttributes(ctx(), noWrite); return err },
-			func(t *testing.T, f fixture) error { return f.repo.Tags().Set(ctx(), "v2", f.img.desc.Digest, SetOptions{}) }, true},
+			func(t *testing.T, f fixture) error {
+				return f.repo.Tags().Set(ctx(), "v2", f.img.desc.Digest, SetOptions{})
+			}, true},
 		{"write-locked repository refuses manifest delete",
 			func(t *testing.T, f fixture) error { _, err := f.repo.SetAttributes(ctx(), noWrite); return err },
 			func(t *testing.T, f fixture) error { return f.repo.Manifests().Delete(ctx(), f.img.desc.Digest) }, true},
@@ -74,17 +105,32 @@ func TestLocks(t *testing.T) {
 			func(t *testing.T, f fixture) error { _, err := f.repo.SetAttributes(ctx(), noDelete); return err },
 			func(t *testing.T, f fixture) error { return f.repo.Manifests().Delete(ctx(), f.img.desc.Digest) }, false},
 		{"repository with a locked tag cannot be deleted",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Tags().SetAttributes(ctx(), "v1", noWrite); return err },
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Tags().SetAttributes(ctx(), "v1", noWrite)
+				return err
+			},
 			func(t *testing.T, f fixture) error { return f.r.DeleteRepository(ctx(), "app") }, true},
 		{"repository with a locked manifest cannot be deleted",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Manifests().SetAttributes(ctx(), f.img.desc.Digest, noDelete); return err },
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Manifests().SetAttributes(ctx(), f.img.desc.Digest, noDelete)
+				return err
+			},
 			func(t *testing.T, f fixture) error { return f.r.DeleteRepository(ctx(), "app") }, true},
 		{"read-locked manifest cannot be pulled",
-			func(t *testing.T, f fixture) error { _, err := f.repo.Manifests().SetAttributes(ctx(), f.img.desc.Digest, noRead); return err },
-			func(t *testing.T, f fixture) error { _, err := f.repo.Manifests().Get(ctx(), "v1", GetOptions{}); return err }, true},
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Manifests().SetAttributes(ctx(), f.img.desc.Digest, noRead)
+				return err
+			},
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Manifests().Get(ctx(), "v1", GetOptions{})
+				return err
+			}, true},
 		{"read-locked repository blocks blob reads",
 			func(t *testing.T, f fixture) error { _, err := f.repo.SetAttributes(ctx(), noRead); return err },
-			func(t *testing.T, f fixture) error { _, err := f.repo.Blobs().Open(ctx(), f.img.layers[0].Digest); return err }, true},
+			func(t *testing.T, f fixture) error {
+				_, err := f.repo.Blobs().Open(ctx(), f.img.layers[0].Digest)
+				return err
+			}, true},
 		{"locked referrer blocks deleting its subject",
 			func(t *testing.T, f fixture) error {
 				d := pushReferrer(t, f.repo, f.img.desc, "application/vnd.example.sig")
