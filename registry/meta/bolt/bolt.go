@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"runtime"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -63,6 +66,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(&c)
 	}
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	// The freelist settings follow etcd (see the package documentation);
 	// statistics are off because nothing reads them and every read
 	// transaction would pay for them.
@@ -83,7 +88,33 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("meta/bolt: open %s: %w", path, err)
 	}
+	if created && !c.noSync {
+		// bbolt syncs the file, not the directory entry that names it: sync
+		// the directory too, or a crash could lose a new file with its commits.
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("meta/bolt: open %s: sync directory: %v: %w", path, err, meta.ErrUnavailable)
+		}
+	}
 	return &Store{db: db}, nil
+}
+
+// syncDir flushes the directory dir to stable storage. Windows cannot sync
+// a directory handle (NTFS journals the entry itself), so it does nothing
+// there.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
 }
 
 // initLayout creates the buckets of a new file and checks an existing one.

@@ -22,7 +22,8 @@
 // of its start. A committed Update is on disk when Update returns: bbolt
 // writes the changed pages, fsyncs, then writes and fsyncs the meta page that
 // makes them current, so a crash at any instant leaves the last committed
-// state. [WithNoSync] trades that guarantee for speed, for tests and
+// state. When Open creates the file it also syncs the directory, so the new
+// file's name is as durable as its contents. [WithNoSync] trades that guarantee for speed, for tests and
 // benchmarks only.
 //
 // The freelist is not written on commit (it is rebuilt by scanning when the
