@@ -24,3 +24,5 @@ func TestConformance(t *testing.T) {
 		return open(t, dir), func() blob.Storage { return open(t, dir) }
 	})
 }
+
+func FuzzWriter(f *testing.F) { blobtest.Fuzz(f, open(f, f.TempDir())) }

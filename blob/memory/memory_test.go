@@ -13,3 +13,5 @@ func TestConformance(t *testing.T) {
 		return memory.New(), nil
 	}, blobtest.InMemory())
 }
+
+func FuzzWriter(f *testing.F) { blobtest.Fuzz(f, memory.New()) }
