@@ -110,18 +110,29 @@ func (b *Blobs) Delete(ctx context.Context, dgst digest.Digest) error {
 }
 
 // Mount links a blob that repository from already holds into this one,
-// without copying bytes (the OCI cross-repository mount). It returns an
-// error wrapping ErrBlobUnknown when from does not hold the blob or may not
-// be read; the caller then falls back to an upload.
+// without copying bytes (the OCI cross-repository mount). With from empty
+// (an anonymous mount) any readable repository holding the blob will do:
+// only allow that where knowing a digest may grant access to its bytes. It
+// returns an error wrapping ErrBlobUnknown when no source holds the blob or
+// may be read; the caller then falls back to an upload.
 func (b *Blobs) Mount(ctx context.Context, dgst digest.Digest, from string) (blob.Info, error) {
 	if err := validDigest(dgst); err != nil {
 		return blob.Info{}, err
 	}
-	if err := ValidateName(from); err != nil {
-		return blob.Info{}, err
+	if from != "" {
+		if err := ValidateName(from); err != nil {
+			return blob.Info{}, err
+		}
 	}
 	name := b.repo.name
 	err := b.repo.reg.update(ctx, func(t *txn) error {
+		from := from
+		if from == "" {
+			var err error
+			if from, err = readableHolder(t, dgst); err != nil {
+				return err
+			}
+		}
 		src, err := loadRepo(t, from)
 		if err != nil {
 			return err
@@ -139,6 +150,28 @@ func (b *Blobs) Mount(ctx context.Context, dgst digest.Digest, from string) (blo
 	}
 	info, err := b.repo.reg.blobs.Stat(ctx, dgst)
 	return info, b.storageErr(err, dgst)
+}
+
+// readableHolder finds a repository that links dgst and may be read.
+func readableHolder(tx meta.Tx, dgst digest.Digest) (string, error) {
+	var holders []string
+	err := tx.Scan(meta.Prefix(prefix(tLinkRev, dgst.String())), func(k, _ []byte) bool {
+		holders = append(holders, lastPart(k))
+		return len(holders) < 64
+	})
+	if err != nil {
+		return "", err
+	}
+	for _, h := range holders {
+		repo, err := loadRepo(tx, h)
+		if err != nil {
+			return "", err
+		}
+		if tag.CheckRead(repo.item()) == nil {
+			return h, nil
+		}
+	}
+	return "", errorf(ErrBlobUnknown, "blob %s in no readable repository", dgst)
 }
 
 // Put stores a blob whose digest is known up front, from r, and links it into

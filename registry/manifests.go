@@ -35,6 +35,9 @@ type PutOptions struct {
 	MediaType string
 	// Tag, when set, is pointed at the manifest.
 	Tag string
+	// Tags are more tags to point at the manifest (the OCI ?tag= parameters
+	// of a push by digest).
+	Tags []string
 	// Digest, when set, is the digest the manifest was pushed by; the bytes
 	// must hash to it (any supported algorithm). Default: the sha256 of the
 	// bytes.
@@ -51,8 +54,12 @@ type PutOptions struct {
 // subject of a referrer need not exist. Pushing bytes that are already
 // stored is idempotent. Returns the manifest's descriptor.
 func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (ocispec.Descriptor, error) {
+	tags := opts.Tags
 	if opts.Tag != "" {
-		if err := tag.ValidateName(opts.Tag); err != nil {
+		tags = append([]string{opts.Tag}, opts.Tags...)
+	}
+	for _, tg := range tags {
+		if err := tag.ValidateName(tg); err != nil {
 			return ocispec.Descriptor{}, errorf(ErrTagInvalid, "%v", err)
 		}
 	}
@@ -101,12 +108,12 @@ func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (oci
 			}
 			t.emit(Event{Action: ActionPush, Repository: name, Tag: opts.Tag, Digest: dgst, MediaType: rec.MediaType, Size: rec.Size})
 		}
-		if opts.Tag != "" {
-			if _, err := reg.setTag(t, repo, opts.Tag, dgst, cas); err != nil {
+		for _, tg := range tags {
+			if _, err := reg.setTag(t, repo, tg, dgst, cas); err != nil {
 				return err
 			}
 		}
-		if stored && opts.Tag == "" {
+		if stored && len(tags) == 0 {
 			return nil
 		}
 		return repo.save(t)

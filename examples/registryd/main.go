@@ -1,0 +1,185 @@
+// Command registryd runs a regkit registry server: the OCI distribution API
+// over filesystem blobs and embedded metadata in one folder.
+//
+//	go run ./examples/registryd                      # 127.0.0.1:5000, data in ./data
+//	go run ./examples/registryd -addr :5000 -data /var/lib/regkit
+//
+// Every flag has an environment variable (REGKIT_ADDR, REGKIT_DATA,
+// REGKIT_TLS_CERT, REGKIT_TLS_KEY, REGKIT_LOG_LEVEL, REGKIT_GC_INTERVAL).
+// /healthz answers when the server is ready. SIGINT or SIGTERM stop it
+// gracefully: new connections are refused and running requests (uploads
+// among them) get up to -shutdown-timeout to finish.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/regkit/regkit/registry"
+	"github.com/regkit/regkit/registry/httpapi"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "registryd:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	addr, data, cert, key, level string
+	anonymousMount               bool
+	gcInterval, shutdown         time.Duration
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("registryd", flag.ContinueOnError)
+	fs.StringVar(&c.addr, "addr", env("REGKIT_ADDR", "127.0.0.1:5000"), "listen address")
+	fs.StringVar(&c.data, "data", env("REGKIT_DATA", "./data"), "data folder (blobs and metadata)")
+	fs.StringVar(&c.cert, "tls-cert", env("REGKIT_TLS_CERT", ""), "TLS certificate file (with -tls-key: serve HTTPS)")
+	fs.StringVar(&c.key, "tls-key", env("REGKIT_TLS_KEY", ""), "TLS key file")
+	fs.StringVar(&c.level, "log-level", env("REGKIT_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	fs.BoolVar(&c.anonymousMount, "anonymous-mount", env("REGKIT_ANONYMOUS_MOUNT", "true") == "true", "let a mount without from= use any repository holding the blob (single-tenant registries)")
+	gc, err := time.ParseDuration(env("REGKIT_GC_INTERVAL", "1h"))
+	if err != nil {
+		return c, fmt.Errorf("REGKIT_GC_INTERVAL: %w", err)
+	}
+	fs.DurationVar(&c.gcInterval, "gc-interval", gc, "garbage collection interval (0: off)")
+	fs.DurationVar(&c.shutdown, "shutdown-timeout", 30*time.Second, "how long running requests may finish on shutdown")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if (c.cert == "") != (c.key == "") {
+		return c, errors.New("-tls-cert and -tls-key go together")
+	}
+	return c, nil
+}
+
+func run(args []string) error {
+	c, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.level)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	reg, err := registry.Open(c.data, registry.WithBackgroundGC(c.gcInterval))
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	api := httpapi.New(reg, httpapi.WithLogger(logger), httpapi.WithAnonymousMount(c.anonymousMount))
+	mux.Handle("/v2/", api)
+	mux.Handle("/v2", api)
+
+	srv := &http.Server{
+		Handler:           logRequests(logger, mux),
+		ReadHeaderTimeout: 30 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("registryd listening", "addr", ln.Addr().String(), "data", c.data, "tls", c.cert != "")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() {
+		if c.cert != "" {
+			errc <- srv.ServeTLS(ln, c.cert, c.key)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", c.shutdown)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdown)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// statusWriter records the status and size of a response for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(p)
+	s.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom keeps the ResponseWriter's own ReadFrom (sendfile) in use.
+func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := io.Copy(s.ResponseWriter, r)
+	s.bytes += n
+	return n, err
+}
+
+// logRequests writes one structured line per request.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		lvl := slog.LevelInfo
+		if sw.status >= 500 {
+			lvl = slog.LevelError
+		}
+		if strings.HasPrefix(r.URL.Path, "/healthz") {
+			lvl = slog.LevelDebug
+		}
+		logger.Log(r.Context(), lvl, "request", "method", r.Method, "path", r.URL.Path,
+			"status", sw.status, "bytes", sw.bytes, "duration", time.Since(start), "remote", r.RemoteAddr)
+	})
+}

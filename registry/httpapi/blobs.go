@@ -1,0 +1,272 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/blob"
+	"github.com/regkit/regkit/registry"
+)
+
+func isDigest(ref string) bool { return strings.Contains(ref, ":") }
+
+func parseDigest(s string) (digest.Digest, error) {
+	d, err := blob.ParseDigest(s)
+	if err != nil {
+		return "", withCode(http.StatusBadRequest, CodeDigestInvalid, err)
+	}
+	return d, nil
+}
+
+// getBlob serves GET and HEAD of a blob, with ranges, through
+// http.ServeContent (or a redirect when the storage offers one).
+func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, repo *registry.Repository, rt route) error {
+	d, err := parseDigest(rt.ref)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if rd, ok := h.reg.Blobs().(blob.Redirector); ok && r.Method == http.MethodGet {
+		if _, err := repo.Blobs().Stat(ctx, d); err != nil {
+			return err
+		}
+		if u, err := rd.RedirectURL(ctx, d, 15*time.Minute); err == nil {
+			w.Header().Set("Docker-Content-Digest", d.String())
+			http.Redirect(w, r, u, http.StatusTemporaryRedirect)
+			return nil
+		}
+	}
+	ra, err := repo.Blobs().Open(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer ra.Close()
+	hd := w.Header()
+	hd.Set("Docker-Content-Digest", d.String())
+	hd.Set("Content-Type", "application/octet-stream")
+	hd.Set("ETag", `"`+d.String()+`"`)
+	hd.Set("Cache-Control", "max-age=31536000")
+	if r.Method == http.MethodHead {
+		hd.Set("Content-Length", strconv.FormatInt(ra.Size(), 10))
+		hd.Set("Accept-Ranges", "bytes")
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	http.ServeContent(w, r, "", time.Time{}, io.NewSectionReader(ra, 0, ra.Size()))
+	return nil
+}
+
+// deleteBlob removes the blob from the repository.
+func (h *Handler) deleteBlob(w http.ResponseWriter, r *http.Request, repo *registry.Repository, rt route) error {
+	d, err := parseDigest(rt.ref)
+	if err != nil {
+		return err
+	}
+	if err := repo.Blobs().Delete(r.Context(), d); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+func uploadLocation(name, id string) string { return "/v2/" + name + "/blobs/uploads/" + id }
+
+func blobLocation(name string, d digest.Digest) string { return "/v2/" + name + "/blobs/" + d.String() }
+
+// startUpload serves POST .../blobs/uploads/: a mount (?mount=&from=), a
+// monolithic upload (?digest=), or a new session.
+func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, repo *registry.Repository, rt route) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	if mount := q.Get("mount"); mount != "" {
+		d, err := parseDigest(mount)
+		if err != nil {
+			return err
+		}
+		from := q.Get("from")
+		allowed := false
+		switch {
+		case from == "":
+			allowed = h.anonymousMount
+		case registry.ValidateName(from) == nil:
+			allowed = h.auth.Authorize(ctx, r, Access{Repository: from, Actions: []Action{ActionPull, ActionContentRead}}) == nil
+		}
+		if allowed {
+			_, err := repo.Blobs().Mount(ctx, d, from)
+			if err == nil {
+				return created(w, blobLocation(rt.name, d), d)
+			}
+			if !errors.Is(err, registry.ErrBlobUnknown) && !errors.Is(err, registry.ErrLocked) {
+				return err
+			}
+		}
+		// Fall back to a session, as the spec says.
+	}
+	if ds := q.Get("digest"); ds != "" {
+		d, err := parseDigest(ds)
+		if err != nil {
+			return err
+		}
+		if _, err := repo.Blobs().Put(ctx, d, r.ContentLength, r.Body); err != nil {
+			return err
+		}
+		return created(w, blobLocation(rt.name, d), d)
+	}
+	var opts []blob.WriterOption
+	if alg := q.Get("digest-algorithm"); alg != "" {
+		opts = append(opts, blob.WithAlgorithm(digest.Algorithm(alg)))
+	}
+	u, err := repo.Blobs().StartUpload(ctx, opts...)
+	if err != nil {
+		return err
+	}
+	if r.ContentLength > 0 {
+		// A body on POST without a digest is appended to the new session.
+		if err := h.copyBody(u, r.Body); err != nil {
+			u.Close()
+			return err
+		}
+	}
+	size := u.Size()
+	if err := u.Close(); err != nil {
+		return err
+	}
+	return uploadAccepted(w, rt.name, u.ID(), size)
+}
+
+func created(w http.ResponseWriter, loc string, d digest.Digest) error {
+	hd := w.Header()
+	hd.Set("Location", loc)
+	hd.Set("Docker-Content-Digest", d.String())
+	hd.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+func uploadAccepted(w http.ResponseWriter, name, id string, size int64) error {
+	setUploadHeaders(w, name, id, size)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+func setUploadHeaders(w http.ResponseWriter, name, id string, size int64) {
+	hd := w.Header()
+	hd.Set("Location", uploadLocation(name, id))
+	hd.Set("Docker-Upload-UUID", id)
+	hd.Set("Range", fmt.Sprintf("0-%d", max(size-1, 0)))
+	hd.Set("Content-Length", "0")
+}
+
+// uploadStatus serves GET of a session: 204 with the Range received so far.
+func (h *Handler) uploadStatus(w http.ResponseWriter, r *http.Request, repo *registry.Repository, rt route) error {
+	u, err := repo.Blobs().ResumeUpload(r.Context(), rt.ref)
+	if err != nil {
+		return err
+	}
+	size := u.Size()
+	if err := u.Close(); err != nil {
+		return err
+	}
+	setUploadHeaders(w, rt.name, rt.ref, size)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// patchUpload appends a chunk (with Content-Range) or a stream (without).
+func (h *Handler) patchUpload(w http.ResponseWriter, r *http.Request, repo *registry.Repository, rt route) error {
+	u, err := repo.Blobs().ResumeUpload(r.Context(), rt.ref)
+	if err != nil {
+		return err
+	}
+	defer u.Close()
+	if cr := r.Header.Get("Content-Range"); cr != "" {
+		start, end, ok := parseContentRange(cr)
+		if !ok || start != u.Size() || (r.ContentLength >= 0 && end-start+1 != r.ContentLength) {
+			setUploadHeaders(w, rt.name, rt.ref, u.Size())
+			return withCode(http.StatusRequestedRangeNotSatisfiable, CodeBlobUploadInvalid,
+				fmt.Errorf("httpapi: chunk %q does not continue the upload at offset %d", cr, u.Size()))
+		}
+	}
+	if err := h.copyBody(u, r.Body); err != nil {
+		return err
+	}
+	size := u.Size()
+	if err := u.Close(); err != nil {
+		return err
+	}
+	return uploadAccepted(w, rt.name, rt.ref, size)
+}
+
+// putUpload appends an optional last chunk and commits the session.
+func (h *Handler) putUpload(w http.ResponseWriter, r *http.Request, repo *registry.Repository, rt route) error {
+	d, err := parseDigest(r.URL.Query().Get("digest"))
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	u, err := repo.Blobs().ResumeUpload(ctx, rt.ref)
+	if err != nil {
+		return err
+	}
+	defer u.Close()
+	if cr := r.Header.Get("Content-Range"); cr != "" {
+		if start, _, ok := parseContentRange(cr); !ok || start != u.Size() {
+			return withCode(http.StatusRequestedRangeNotSatisfiable, CodeBlobUploadInvalid,
+				fmt.Errorf("httpapi: chunk %q does not continue the upload at offset %d", cr, u.Size()))
+		}
+	}
+	if err := h.copyBody(u, r.Body); err != nil {
+		return err
+	}
+	if _, err := u.Commit(ctx, d, -1); err != nil {
+		return err
+	}
+	return created(w, blobLocation(rt.name, d), d)
+}
+
+// cancelUpload serves DELETE of a session.
+func (h *Handler) cancelUpload(w http.ResponseWriter, r *http.Request, repo *registry.Repository, rt route) error {
+	if err := repo.Blobs().CancelUpload(r.Context(), rt.ref); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// copyBody streams a request body into an upload with a pooled buffer.
+func (h *Handler) copyBody(dst io.Writer, body io.Reader) error {
+	bp := h.bufs.Get().(*[]byte)
+	defer h.bufs.Put(bp)
+	if _, err := io.CopyBuffer(dst, onlyReader{body}, *bp); err != nil {
+		return withCode(http.StatusBadRequest, CodeBlobUploadInvalid, fmt.Errorf("httpapi: reading upload body: %w", err))
+	}
+	return nil
+}
+
+// onlyReader hides WriterTo/ReaderFrom so CopyBuffer uses our buffer.
+type onlyReader struct{ io.Reader }
+
+// parseContentRange reads "start-end" (optionally "bytes start-end").
+func parseContentRange(s string) (start, end int64, ok bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "bytes ")
+	a, b, found := strings.Cut(s, "-")
+	if !found {
+		return 0, 0, false
+	}
+	var err1, err2 error
+	start, err1 = strconv.ParseInt(a, 10, 64)
+	end, err2 = strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || start < 0 || end < start {
+		return 0, 0, false
+	}
+	return start, end, true
+}
