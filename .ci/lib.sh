@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for regkit's CI and measurement scripts. Source it; do not run it.
 #
 # Everything these scripts install goes under $REGKIT_TOOLS (default
@@ -15,9 +16,9 @@ die() { log "error: $*"; exit 1; }
 # $REGKIT_BIN/NAME and prints the binary's path. Skips the build when it is there.
 go_install_pinned() {
   local name=$1 spec=$2
-  local version=${spec##*@}
-  local dir=$REGKIT_TOOLS/$name-$version
-  local bin=$dir/$(basename "${spec%@*}")
+  local version=${spec##*@} dir bin
+  dir=$REGKIT_TOOLS/$name-$version
+  bin=$dir/$(basename "${spec%@*}")
   if [ ! -x "$bin" ]; then
     command -v go >/dev/null || die "go is not on PATH"
     log "installing $spec"

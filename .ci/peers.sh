@@ -84,6 +84,7 @@ start_peer() {
   # export traces to an OTLP collector; keep that off.
   # The child writes its own PID (setsid may fork, so $! is not always the server).
   rm -f "$dir/peer.pid"
+  # shellcheck disable=SC2016 # $$ and $@ are the child's
   OTEL_TRACES_EXPORTER=none setsid sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
     "$dir/peer.pid" "${cmd[@]}" >"$dir/peer.log" 2>&1 </dev/null &
   local pid=""
@@ -113,7 +114,7 @@ stop_peer() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 main() {
   [ $# -ge 1 ] || usage
