@@ -156,7 +156,12 @@ func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []q
 	var doomed []queued
 	if opts.DryRun {
 		return r.view(ctx, func(tx meta.Tx) error {
+			seen := make(map[digest.Digest]bool, len(due))
 			for _, q := range due {
+				if seen[q.dgst] {
+					continue
+				}
+				seen[q.dgst] = true
 				var g blobRecord
 				ok, err := getJSON(tx, key(tBlob, q.dgst.String()), &g)
 				if err != nil {
@@ -171,7 +176,16 @@ func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []q
 	}
 	err := r.update(ctx, func(t *txn) error {
 		doomed = doomed[:0]
+		seen := make(map[digest.Digest]bool, len(due))
 		for _, q := range due {
+			if seen[q.dgst] {
+				// Another entry for the same blob in this batch decides.
+				if err := t.Delete(q.key); err != nil {
+					return err
+				}
+				continue
+			}
+			seen[q.dgst] = true
 			gk := key(tBlob, q.dgst.String())
 			var g blobRecord
 			ok, err := getJSON(t, gk, &g)

@@ -37,7 +37,7 @@ func backends(t *testing.T, fn func(t *testing.T, newReg func(opts ...Option) *R
 	})
 }
 
-func repoOf(t *testing.T, r *Registry, name string) *Repository {
+func repoOf(t testing.TB, r *Registry, name string) *Repository {
 	t.Helper()
 	repo, err := r.Repository(context.Background(), name)
 	if err != nil {
