@@ -54,7 +54,9 @@ type Opener interface {
 }
 
 // Writer is an upload in progress. Bytes written to it are invisible to
-// readers until Commit succeeds. See [Storage] for the lifecycle.
+// readers until Commit succeeds. See [Storage] for the lifecycle. A Writer
+// is meant for one goroutine at a time, but its methods are safe to call
+// concurrently (Size or Digest during a Write, for example).
 type Writer interface {
 	io.Writer
 	// ID names the upload; pass it to Ingester.Resume or Ingester.Abort.
@@ -69,8 +71,10 @@ type Writer interface {
 	// and size (a negative size skips the size check), makes it durable and
 	// visible under expected, and ends the upload. A mismatch returns an
 	// error wrapping ErrDigestMismatch or ErrSizeMismatch and leaves the upload
-	// as it was, so the caller may Abort it. Committing content that already
-	// exists succeeds, discards the upload and returns the existing Info.
+	// and this Writer as they were: the caller may write more and commit
+	// again, or Close and Abort. Committing content that already exists
+	// succeeds, discards the upload and returns the existing Info. Commit on
+	// a finished Writer returns an error wrapping ErrNotFound.
 	Commit(ctx context.Context, expected digest.Digest, size int64) (Info, error)
 	// Close releases the writer without ending the upload: its bytes and hash
 	// state are kept so Resume can continue it, in this process or another.
@@ -87,7 +91,8 @@ type Ingester interface {
 	// upload and ErrConflict while another Writer holds the upload.
 	Resume(ctx context.Context, id string) (Writer, error)
 	// Abort discards an unfinished upload. Aborting an unknown upload returns
-	// an error wrapping ErrNotFound.
+	// an error wrapping ErrNotFound, and aborting one that a Writer holds
+	// (Close it first) an error wrapping ErrConflict.
 	Abort(ctx context.Context, id string) error
 }
 
@@ -135,7 +140,9 @@ type UploadLister interface {
 //
 // All methods are safe for concurrent use. Errors wrap the classes of this
 // package (ErrNotFound, ErrInvalid, ErrDigestMismatch, ...); a malformed digest
-// from the caller is ErrInvalid, never a panic.
+// from the caller is ErrInvalid (ErrUnsupported for an unknown algorithm),
+// never a panic, and a malformed upload ID is ErrNotFound. A method called
+// with a context that is already done returns the context's error.
 //
 // Backends may offer more through optional interfaces found by type assertion:
 // [Redirector] and [Putter].

@@ -225,3 +225,38 @@ type plainWriter struct{ b []byte }
 
 func (p *plainWriter) Write(b []byte) (int, error) { p.b = append(p.b, b...); return len(b), nil }
 func (p *plainWriter) Bytes() []byte               { return p.b }
+
+// FuzzParseDigest checks that ParseDigest, with its fast path, accepts
+// exactly what digest.Parse accepts, and never panics.
+func FuzzParseDigest(f *testing.F) {
+	for _, s := range []string{"sha256:" + strings.Repeat("a", 64), "sha512:" + strings.Repeat("0", 128),
+		"sha384:" + strings.Repeat("f", 96), "sha256:" + strings.Repeat("A", 64), "md5:x", "", ":"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := blob.ParseDigest(s)
+		_, perr := digest.Parse(s)
+		if (err == nil) != (perr == nil) {
+			t.Fatalf("ParseDigest(%q) = %v, digest.Parse = %v", s, err, perr)
+		}
+		if err == nil {
+			if string(d) != s || d.Validate() != nil {
+				t.Fatalf("ParseDigest(%q) = %q", s, d)
+			}
+			return
+		}
+		if !errors.Is(err, blob.ErrInvalid) && !errors.Is(err, blob.ErrUnsupported) {
+			t.Fatalf("ParseDigest(%q) error %v has no class", s, err)
+		}
+	})
+}
+
+func TestFormatDigest(t *testing.T) {
+	for _, alg := range []digest.Algorithm{digest.SHA256, digest.SHA384, digest.SHA512} {
+		h := alg.Hash()
+		h.Write([]byte("format"))
+		if got, want := blob.FormatDigest(alg, h), alg.FromString("format"); got != want {
+			t.Errorf("FormatDigest = %s, want %s", got, want)
+		}
+	}
+}

@@ -7,4 +7,17 @@
 // sub-packages: blob/memory (tests and harnesses), blob/fs (the embedded
 // default). blob/blobtest is the conformance suite every backend runs in one
 // line.
+//
+// Helpers for code on either side of the interface:
+//
+//   - [Put] stores a blob whose digest is known, through [Putter] when the
+//     backend has one and an upload otherwise.
+//   - [NewVerifyingReader] wraps untrusted content (an HTTP body) so that
+//     reading it to the end proves its size and digest, trailing data
+//     included.
+//   - [ParseDigest] validates a caller's digest (go-digest panics on
+//     malformed ones); [FormatDigest] formats a running hash quickly.
+//   - [NewUploadID] and [CheckUploadID] make and check upload IDs that are
+//     safe as file names and object keys.
+//   - [Copy] is io.Copy with a context and 1 MiB chunks.
 package blob

@@ -101,7 +101,7 @@ func (v *VerifyingReader) finish() error {
 const maxEmptyReads = 100
 
 func (v *VerifyingReader) check() error {
-	if got := digest.NewDigest(v.expected.Algorithm(), v.h); got != v.expected {
+	if got := FormatDigest(v.expected.Algorithm(), v.h); got != v.expected {
 		return wrapf(ErrDigestMismatch, "content hashes to %s, expected %s", got, v.expected)
 	}
 	return io.EOF

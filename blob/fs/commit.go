@@ -49,11 +49,15 @@ func (s *Store) publish(f *os.File, path string, d digest.Digest) (blob.Info, bo
 
 // Put implements blob.Putter: it streams r into a temporary file in tmp/,
 // hashing with expected's algorithm as it writes, verifies, and publishes
-// the file, without creating an upload.
+// the file, without creating an upload. If the blob already exists, it only
+// verifies r and writes nothing.
 func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r io.Reader) (blob.Info, error) {
 	d, err := parse(ctx, expected)
 	if err != nil {
 		return blob.Info{}, err
+	}
+	if fi, err := os.Stat(s.blobPath(d)); err == nil && fi.Mode().IsRegular() {
+		return verifyExisting(ctx, d, size, r, fi)
 	}
 	f, err := os.CreateTemp(s.tmp, "put-*.tmp")
 	if err != nil {
@@ -75,7 +79,7 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 	if size >= 0 && n != size {
 		return blob.Info{}, errorf(blob.ErrSizeMismatch, "content holds %d bytes, expected %d", n, size)
 	}
-	if got := digest.NewDigest(d.Algorithm(), h); got != d {
+	if got := blob.FormatDigest(d.Algorithm(), h); got != d {
 		return blob.Info{}, errorf(blob.ErrDigestMismatch, "content hashes to %s, expected %s", got, d)
 	}
 	info, consumed, err := s.publish(f, path, d)
@@ -99,14 +103,14 @@ func copyHashed(ctx context.Context, f *os.File, h hash.Hash, r io.Reader, size 
 		}
 		m, rerr := io.ReadFull(r, buf)
 		if m > 0 {
-			if err := writeHashed(f, h, n, buf[:m]); err != nil {
+			var wb span
+			if end := n + int64(m); end-kicked >= writebackEvery {
+				wb, kicked = span{kicked, end - kicked}, end
+			}
+			if err := writeHashed(f, h, n, buf[:m], wb); err != nil {
 				return n, ioError("write "+f.Name(), err)
 			}
 			n += int64(m)
-			if n-kicked >= writebackEvery {
-				startWriteback(f, kicked, n-kicked)
-				kicked = n
-			}
 		}
 		switch {
 		case rerr == nil:
@@ -116,4 +120,22 @@ func copyHashed(ctx context.Context, f *os.File, h hash.Hash, r io.Reader, size 
 			return n, rerr
 		}
 	}
+}
+
+// verifyExisting checks r against d and size without storing it, and
+// returns the Info of the existing blob file fi.
+func verifyExisting(ctx context.Context, d digest.Digest, size int64, r io.Reader, fi os.FileInfo) (blob.Info, error) {
+	v, err := blob.NewVerifyingReader(r, d, size)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	if _, err := blob.Copy(ctx, io.Discard, v); err != nil {
+		return blob.Info{}, err
+	}
+	if !v.Verified() {
+		// Copy stops at the reader's io.EOF, which comes only after a
+		// successful verification; anything else was returned as err.
+		return blob.Info{}, errorf(blob.ErrInvalid, "content of %s was not verified", d)
+	}
+	return blob.Info{Digest: d, Size: fi.Size(), CreatedAt: fi.ModTime()}, nil
 }

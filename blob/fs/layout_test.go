@@ -1,7 +1,9 @@
 package fs_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,3 +128,5 @@ func TestWalkIgnoresStrays(t *testing.T) {
 		t.Errorf("Walk = %v, want [%s]", got, d)
 	}
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

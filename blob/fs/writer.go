@@ -76,7 +76,7 @@ func (w *writer) Size() int64 {
 func (w *writer) Digest() digest.Digest {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return digest.NewDigest(w.alg, w.h)
+	return blob.FormatDigest(w.alg, w.h)
 }
 
 func (w *writer) usable() error {
@@ -93,13 +93,18 @@ func (w *writer) Write(p []byte) (int, error) {
 	if err := w.usable(); err != nil {
 		return 0, err
 	}
-	if err := writeHashed(w.f, w.h, w.off, p); err != nil {
+	// Once writebackEvery bytes are pending, ask the kernel to start writing
+	// them out, on the goroutine that writes p.
+	var wb span
+	if end := w.off + int64(len(p)); end-w.kicked >= writebackEvery {
+		wb = span{w.kicked, end - w.kicked}
+	}
+	if err := writeHashed(w.f, w.h, w.off, p, wb); err != nil {
 		w.err = ioError("write upload "+w.id, err)
 		return 0, w.err
 	}
 	w.off += int64(len(p))
-	if w.off-w.kicked >= writebackEvery {
-		startWriteback(w.f, w.kicked, w.off-w.kicked)
+	if wb.n > 0 {
 		w.kicked = w.off
 	}
 	if w.off-w.ckpt >= checkpointEvery {
@@ -136,22 +141,31 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-// writeHashed writes p at off in f and feeds it to h. Large buffers are
-// written by a second goroutine while this one hashes, so the cost is the
-// slower of the two instead of their sum.
-func writeHashed(f *os.File, h hash.Hash, off int64, p []byte) error {
-	if len(p) < overlapMin {
+// span is a byte range of a file; n == 0 means none.
+type span struct{ off, n int64 }
+
+// writeHashed writes p at off in f and feeds it to h, then starts writeback
+// of wb. Large buffers are written by a second goroutine while this one
+// hashes, so the cost is the slower of the two instead of their sum.
+func writeHashed(f *os.File, h hash.Hash, off int64, p []byte, wb span) error {
+	write := func() error {
 		if _, err := f.WriteAt(p, off); err != nil {
+			return err
+		}
+		if wb.n > 0 {
+			startWriteback(f, wb.off, wb.n)
+		}
+		return nil
+	}
+	if len(p) < overlapMin {
+		if err := write(); err != nil {
 			return err
 		}
 		h.Write(p)
 		return nil
 	}
 	done := make(chan error, 1)
-	go func() {
-		_, err := f.WriteAt(p, off)
-		done <- err
-	}()
+	go func() { done <- write() }()
 	h.Write(p)
 	return <-done
 }
@@ -184,13 +198,13 @@ func (w *writer) Commit(ctx context.Context, expected digest.Digest, size int64)
 	if size >= 0 && size != w.off {
 		return blob.Info{}, errorf(blob.ErrSizeMismatch, "upload %s holds %d bytes, expected %d", w.id, w.off, size)
 	}
-	got := digest.NewDigest(w.alg, w.h)
+	got := blob.FormatDigest(w.alg, w.h)
 	if d.Algorithm() != w.alg {
 		h := d.Algorithm().Hash()
 		if err := hashFile(ctx, w.f, h, 0, w.off); err != nil {
 			return blob.Info{}, err
 		}
-		got = digest.NewDigest(d.Algorithm(), h)
+		got = blob.FormatDigest(d.Algorithm(), h)
 	}
 	if got != d {
 		return blob.Info{}, errorf(blob.ErrDigestMismatch, "upload %s hashes to %s, expected %s", w.id, got, d)

@@ -156,37 +156,49 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 }
 
 // readAll reads r to its end, allocating size bytes up front when size is
-// known, and fails with ErrSizeMismatch as soon as r holds more than size
-// bytes.
+// known (up to a limit, beyond which it grows as bytes arrive), and fails
+// with ErrSizeMismatch as soon as r holds a byte more than size.
 func readAll(ctx context.Context, r io.Reader, size int64) ([]byte, error) {
-	if size < 0 {
+	const maxPrealloc = 64 << 20
+	if size < 0 || size > maxPrealloc {
 		var buf bytes.Buffer
-		_, err := blob.Copy(ctx, &buf, r)
+		n, err := blob.Copy(ctx, &buf, limit(r, size))
+		if err == nil && size >= 0 && n > size {
+			err = errorf(blob.ErrSizeMismatch, "content is longer than %d bytes", size)
+		}
 		return buf.Bytes(), err
 	}
-	// A huge declared size is not trusted for the allocation: grow as the
-	// bytes actually arrive.
-	const maxPrealloc = 64 << 20
-	data := make([]byte, 0, min(size, maxPrealloc)+1)
-	for {
-		if int64(len(data)) > size {
+	data := make([]byte, size)
+	n, err := io.ReadFull(r, data)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		return data[:n], nil // short: verify reports the size mismatch
+	case err != nil:
+		return nil, err
+	}
+	var probe [1]byte
+	for range 100 {
+		m, err := r.Read(probe[:])
+		if m > 0 {
 			return nil, errorf(blob.ErrSizeMismatch, "content is longer than %d bytes", size)
 		}
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-		n, err := r.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
 		if err == io.EOF {
 			return data, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		if cerr := ctx.Err(); cerr != nil {
-			return nil, cerr
-		}
 	}
+	return nil, io.ErrNoProgress
+}
+
+// limit caps r at one byte past size, so trailing data is seen but never
+// read in bulk; a negative size leaves r alone.
+func limit(r io.Reader, size int64) io.Reader {
+	if size < 0 {
+		return r
+	}
+	return io.LimitReader(r, size+1)
 }
 
 // commit stores data under d unless d exists, and returns the blob's Info.
@@ -208,7 +220,7 @@ func verify(d digest.Digest, size int64, data []byte) error {
 	}
 	h := d.Algorithm().Hash()
 	h.Write(data)
-	if got := digest.NewDigest(d.Algorithm(), h); got != d {
+	if got := blob.FormatDigest(d.Algorithm(), h); got != d {
 		return errorf(blob.ErrDigestMismatch, "content hashes to %s, expected %s", got, d)
 	}
 	return nil

@@ -134,7 +134,7 @@ func (w *writer) Size() int64 {
 func (w *writer) Digest() digest.Digest {
 	w.u.mu.Lock()
 	defer w.u.mu.Unlock()
-	return digest.NewDigest(w.u.alg, w.u.h)
+	return blob.FormatDigest(w.u.alg, w.u.h)
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -191,7 +191,7 @@ func (w *writer) Commit(ctx context.Context, expected digest.Digest, size int64)
 	if d.Algorithm() == w.u.alg {
 		if size >= 0 && int64(len(data)) != size {
 			verr = errorf(blob.ErrSizeMismatch, "upload holds %d bytes, expected %d", len(data), size)
-		} else if got := digest.NewDigest(w.u.alg, w.u.h); got != d {
+		} else if got := blob.FormatDigest(w.u.alg, w.u.h); got != d {
 			verr = errorf(blob.ErrDigestMismatch, "content hashes to %s, expected %s", got, d)
 		}
 	} else {

@@ -1,0 +1,189 @@
+package fs_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/blob"
+)
+
+const (
+	benchSize  = 256 << 20
+	benchChunk = 1 << 20
+)
+
+// benchData returns benchSize random bytes and their digest.
+func benchData(b *testing.B) ([]byte, digest.Digest) {
+	b.Helper()
+	data := randBytes(benchSize)
+	return data, digest.FromBytes(data)
+}
+
+// BenchmarkSHA256Baseline hashes 256 MiB with crypto/sha256 on one core:
+// the baseline BenchmarkFSWrite256MiB is compared to.
+func BenchmarkSHA256Baseline(b *testing.B) {
+	data, _ := benchData(b)
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	for range b.N {
+		h := sha256.New()
+		for off := 0; off < len(data); off += benchChunk {
+			h.Write(data[off : off+benchChunk])
+		}
+		h.Sum(nil)
+	}
+}
+
+// BenchmarkFSWrite256MiB is a committed write: Writer, 1 MiB Writes, Commit
+// (fsync, rename, directory fsync). The blob is deleted between iterations,
+// off the clock, so every Commit really writes. It also reports
+// sha256-ratio: its throughput over that of hashing the same bytes with
+// crypto/sha256, timed in the same iteration.
+func BenchmarkFSWrite256MiB(b *testing.B) {
+	ctx := context.Background()
+	st := open(b, b.TempDir())
+	data, d := benchData(b)
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	var write, hash time.Duration
+	for range b.N {
+		start := time.Now()
+		w, err := st.Writer(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for off := 0; off < len(data); off += benchChunk {
+			if _, err := w.Write(data[off : off+benchChunk]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := w.Commit(ctx, d, benchSize); err != nil {
+			b.Fatal(err)
+		}
+		write += time.Since(start)
+		b.StopTimer()
+		start = time.Now()
+		h := sha256.New()
+		for off := 0; off < len(data); off += benchChunk {
+			h.Write(data[off : off+benchChunk])
+		}
+		h.Sum(nil)
+		hash += time.Since(start)
+		if err := st.Delete(ctx, d); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(hash)/float64(write), "sha256-ratio")
+}
+
+// BenchmarkFSWrite1GiBHeap writes and commits a 1 GiB blob from one 1 MiB
+// buffer and reports the peak heap growth (sampled every 16 MiB) as
+// peak-heap-MiB.
+func BenchmarkFSWrite1GiBHeap(b *testing.B) {
+	ctx := context.Background()
+	st := open(b, b.TempDir())
+	chunk := randBytes(benchChunk)
+	const size = 1 << 30
+	want := sha256.New()
+	for range size / benchChunk {
+		want.Write(chunk)
+	}
+	d := digest.NewDigest(digest.SHA256, want)
+	b.SetBytes(size)
+	var peak uint64
+	var ms runtime.MemStats
+	b.ResetTimer()
+	for range b.N {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		base := ms.HeapAlloc
+		w, err := st.Writer(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range size / benchChunk {
+			if _, err := w.Write(chunk); err != nil {
+				b.Fatal(err)
+			}
+			if i%16 == 0 {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc-min(base, ms.HeapAlloc))
+			}
+		}
+		if _, err := w.Commit(ctx, d, size); err != nil {
+			b.Fatal(err)
+		}
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapAlloc-min(base, ms.HeapAlloc))
+		b.StopTimer()
+		if err := st.Delete(ctx, d); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkFSReadAt256MiB reads a committed 256 MiB blob (in the page cache)
+// through ReaderAt with 1 MiB reads.
+func BenchmarkFSReadAt256MiB(b *testing.B) {
+	r := benchBlob(b)
+	buf := make([]byte, benchChunk)
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	for range b.N {
+		for off := int64(0); off < benchSize; off += benchChunk {
+			if _, err := r.ReadAt(buf, off); err != nil && err != io.EOF {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkFSServeContent256MiB serves a committed 256 MiB blob through
+// http.ServeContent over io.NewSectionReader, as the HTTP layer does, into
+// a ResponseWriter that discards the body.
+func BenchmarkFSServeContent256MiB(b *testing.B) {
+	r := benchBlob(b)
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	for range b.N {
+		w := discardResponse{h: http.Header{}}
+		http.ServeContent(w, req, "", time.Time{}, io.NewSectionReader(r, 0, r.Size()))
+	}
+}
+
+type discardResponse struct{ h http.Header }
+
+func (d discardResponse) Header() http.Header         { return d.h }
+func (d discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardResponse) WriteHeader(int)             {}
+
+// benchBlob commits a 256 MiB blob and opens it, reading it once so it is
+// in the page cache.
+func benchBlob(b *testing.B) blob.ReaderAt {
+	b.Helper()
+	ctx := context.Background()
+	st := open(b, b.TempDir())
+	data, d := benchData(b)
+	if _, err := blob.Put(ctx, st, d, benchSize, bytesReader(data)); err != nil {
+		b.Fatal(err)
+	}
+	r, err := st.ReaderAt(ctx, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.Close() })
+	io.Copy(io.Discard, io.NewSectionReader(r, 0, r.Size()))
+	return r
+}
