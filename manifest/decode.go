@@ -172,7 +172,10 @@ func (d *decoder) platform(p *ocispec.Platform) error {
 // descriptors reads an array of descriptors.
 func (d *decoder) descriptors() ([]ocispec.Descriptor, error) {
 	list := []ocispec.Descriptor{}
-	err := d.array(func(int) error {
+	err := d.array(func(i int) error {
+		if i == 0 {
+			list = make([]ocispec.Descriptor, 0, 8)
+		}
 		list = append(list, ocispec.Descriptor{})
 		return d.descriptor(&list[len(list)-1])
 	})

@@ -55,14 +55,11 @@ func (d *decoder) unexpected(want string) error {
 }
 
 func (d *decoder) ws() {
-	for d.i < len(d.s) {
-		switch d.s[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
+	s, i := d.s, d.i
+	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
+		i++
 	}
+	d.i = i
 }
 
 // peek returns the next byte after white space, or 0 at the end.
@@ -97,26 +94,29 @@ func (d *decoder) str() (string, error) {
 	if d.peek() != '"' {
 		return "", d.unexpected("string")
 	}
-	d.i++
-	start := d.i
-	for d.i < len(d.s) {
-		c := d.s[d.i]
-		switch {
-		case c == '"':
-			d.i++
-			return d.s[start : d.i-1], nil
-		case c == '\\' || c < 0x20:
-			return d.strSlow(start)
-		case c < utf8.RuneSelf:
-			d.i++
-		default:
-			r, size := utf8.DecodeRuneInString(d.s[d.i:])
-			if r == utf8.RuneError && size == 1 {
-				return d.strSlow(start)
-			}
-			d.i += size
+	s := d.s
+	start := d.i + 1
+	i := start
+	for i < len(s) {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+			i++
+			continue
 		}
+		if c == '"' {
+			d.i = i + 1
+			return s[start:i], nil
+		}
+		if c >= utf8.RuneSelf {
+			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+		}
+		d.i = i
+		return d.strSlow(start)
 	}
+	d.i = i
 	return "", d.syntaxError("unterminated string")
 }
 

@@ -149,7 +149,9 @@ func restrictedName(s string) bool {
 		c := s[i]
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case i > 0 && strings.IndexByte("!#$&-^_.+", c) >= 0:
+		case i == 0:
+			return false
+		case c == '.', c == '+', c == '-', c == '_', c == '!', c == '#', c == '$', c == '&', c == '^':
 		default:
 			return false
 		}
