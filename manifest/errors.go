@@ -71,7 +71,10 @@ type fieldError struct {
 	err  error
 }
 
+// Error returns the path and the message.
 func (e *fieldError) Error() string { return e.path + ": " + e.err.Error() }
+
+// Unwrap returns the error found at the path.
 func (e *fieldError) Unwrap() error { return e.err }
 
 // atKey prefixes the path of err with an object key.

@@ -79,7 +79,9 @@ func (m *Manifest) ArtifactType() string {
 }
 
 // Subject returns the manifest this one refers to (a signature's image),
-// or nil. The subject need not exist in the registry.
+// or nil. Every shape but schema 1 may have one (for an opaque manifest,
+// when its JSON has a well-formed subject). The subject need not exist in
+// the registry.
 func (m *Manifest) Subject() *ocispec.Descriptor { return m.subject }
 
 // Annotations returns the manifest's annotations, or nil.
@@ -176,7 +178,9 @@ func (k Kind) String() string {
 
 // Reference is one descriptor a manifest depends on, with its kind.
 type Reference struct {
+	// Kind says how the manifest uses the descriptor.
 	Kind Kind
+	// Descriptor is a copy of the descriptor as the manifest wrote it.
 	ocispec.Descriptor
 }
 

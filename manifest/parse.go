@@ -45,7 +45,8 @@ func (o *Options) maxSize() int64 {
 // are ignored); when it is "" or "application/json" the type is detected
 // from the content: the body's mediaType field, else schema 1 by
 // schemaVersion 1, else an OCI manifest by its config or an OCI index by its
-// manifests.
+// manifests. (Undetectable content declared as "application/json" is kept
+// as an opaque manifest of that type when Options.AllowUnknown is set.)
 //
 // The checks follow the specifications: the size limit first; then the
 // JSON must be one object without duplicate keys or trailing data;
@@ -74,7 +75,7 @@ func Parse(mediaType string, data []byte, opts *Options) (*Manifest, error) {
 		switch {
 		case err == nil:
 			mt = sniffed
-		case mt == "":
+		case mt == "" || opts == nil || !opts.AllowUnknown:
 			return nil, errorf(err, "detect media type")
 		}
 	}

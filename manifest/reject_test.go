@@ -154,7 +154,8 @@ func TestParseRejects(t *testing.T) {
 		{"detect with trailing data", "", img("") + "x", nil, []error{ErrTrailingData}},
 		{"detected unknown type", "", `{"schemaVersion":2,"mediaType":"application/x.thing"}`, nil, []error{ErrUnknownMediaType}},
 		{"detected mediaType malformed", "", `{"schemaVersion":2,"mediaType":"thing"}`, nil, []error{ErrInvalid}},
-		{"application/json undetectable", "application/json", `{"a":1}`, nil, []error{ErrUnknownMediaType}},
+		{"application/json undetectable", "application/json", `{"a":1}`, nil, []error{ErrNoMediaType}},
+		{"application/json malformed", "application/json", `{"a":`, nil, []error{ErrMalformed}},
 
 		// Schema 1.
 		{"schema 1 with schemaVersion 2", MediaTypeDockerSchema1, strings.Replace(s1, `"schemaVersion":1`, `"schemaVersion":2`, 1), allowAll, []error{ErrInvalid}},
