@@ -64,6 +64,12 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 		return blob.Info{}, ioError("create temporary file", err)
 	}
 	path := f.Name()
+	// CreateTemp makes the file private; blobs are as readable as uploads.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(path)
+		return blob.Info{}, ioError("chmod temporary file", err)
+	}
 	consumed := false
 	defer func() {
 		f.Close()

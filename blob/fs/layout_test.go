@@ -3,6 +3,7 @@ package fs_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -130,3 +131,31 @@ func TestWalkIgnoresStrays(t *testing.T) {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// TestUnavailable removes the store's directories from under it: operations
+// fail with ErrUnavailable (or ErrNotFound for a missing blob), not a panic.
+func TestUnavailable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := open(t, dir)
+	for _, sub := range []string{"blobs", "uploads", "tmp"} {
+		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unavailable := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, blob.ErrUnavailable) {
+			t.Errorf("%s: %v, want ErrUnavailable", what, err)
+		}
+	}
+	_, err := st.Writer(ctx)
+	unavailable("Writer", err)
+	_, err = blob.Put(ctx, st, digest.FromString("x"), 1, strings.NewReader("x"))
+	unavailable("Put", err)
+	unavailable("Walk", st.Walk(ctx, func(blob.Info) error { return nil }))
+	unavailable("Uploads", st.Uploads(ctx, func(blob.UploadInfo) error { return nil }))
+	if _, err := st.Stat(ctx, digest.FromString("x")); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("Stat: %v, want ErrNotFound", err)
+	}
+}
