@@ -94,7 +94,7 @@ func (b *Blobs) Delete(ctx context.Context, dgst digest.Digest) error {
 			return err
 		}
 		var link linkRecord
-		ok, err := getJSON(t, key(tLink, name, dgst.String()), &link)
+		ok, err := getRec(t, key(tLink, name, dgst.String()), &link)
 		if err != nil {
 			return err
 		}

@@ -51,7 +51,7 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 		}
 		err := scan(tRepo, func(p []string, v []byte) error {
 			var rec repoRecord
-			if err := decode(nil, v, &rec); err != nil {
+			if err := decodeRec(nil, v, &rec); err != nil {
 				return err
 			}
 			repos[p[0]] = &rec
@@ -63,16 +63,19 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 		}
 		err = scan(tManifest, func(p []string, v []byte) error {
 			var rec manifestRecord
-			if err := decode(nil, v, &rec); err != nil {
+			if err := decodeRec(nil, v, &rec); err != nil {
 				return err
 			}
 			repo, d := p[0], digest.Digest(p[1])
+			if err := loadDetail(tx, repo, d, &rec); err != nil {
+				return err
+			}
 			rep.Manifests++
 			mcount[repo]++
 			if ok, err := exists(tx, key(tBytes, repo, d.String())); err != nil || !ok {
 				rep.addf("manifest %s@%s: bytes missing", repo, d)
 			}
-			for _, b := range rec.Blobs {
+			for _, b := range rec.Detail.Blobs {
 				refs[b]++
 				linkRefs[repo+"\x00"+b.String()]++
 				needed[b] = true
@@ -80,7 +83,7 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 					rep.addf("manifest %s@%s: blob %s not linked", repo, d, b)
 				}
 			}
-			for _, c := range rec.Children {
+			for _, c := range rec.Detail.Children {
 				if ok, err := exists(tx, key(tManifest, repo, c.String())); err != nil || !ok {
 					rep.addf("index %s@%s: child %s missing (deleted after the index)", repo, d, c)
 				}
@@ -99,7 +102,7 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 		}
 		err = scan(tTag, func(p []string, v []byte) error {
 			var rec tagRecord
-			if err := decode(nil, v, &rec); err != nil {
+			if err := decodeRec(nil, v, &rec); err != nil {
 				return err
 			}
 			rep.Tags++
@@ -124,7 +127,7 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 		}
 		err = scan(tLink, func(p []string, v []byte) error {
 			var l linkRecord
-			if err := decode(nil, v, &l); err != nil {
+			if err := decodeRec(nil, v, &l); err != nil {
 				return err
 			}
 			if want := linkRefs[p[0]+"\x00"+p[1]]; l.Refs != want {
@@ -137,7 +140,7 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 		}
 		return scan(tBlob, func(p []string, v []byte) error {
 			var g blobRecord
-			if err := decode(nil, v, &g); err != nil {
+			if err := decodeRec(nil, v, &g); err != nil {
 				return err
 			}
 			rep.Blobs++

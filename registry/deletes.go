@@ -107,8 +107,11 @@ func (r *Registry) deleteManifest(t *txn, repo *repoState, dgst digest.Digest, c
 	name := repo.name
 	mk := key(tManifest, name, dgst.String())
 	var rec manifestRecord
-	ok, err := getJSON(t, mk, &rec)
+	ok, err := getRec(t, mk, &rec)
 	if err != nil || !ok {
+		return err
+	}
+	if err := loadDetail(t, name, dgst, &rec); err != nil {
 		return err
 	}
 	var tags []tag.Item
@@ -117,7 +120,7 @@ func (r *Registry) deleteManifest(t *txn, repo *repoState, dgst digest.Digest, c
 	err = t.Scan(meta.Prefix(prefix(tDigestTags, name, dgst.String())), func(k, _ []byte) bool {
 		tn := lastPart(k)
 		var tr tagRecord
-		if _, scanErr = getJSON(t, key(tTag, name, tn), &tr); scanErr != nil {
+		if _, scanErr = getRec(t, key(tTag, name, tn), &tr); scanErr != nil {
 			return false
 		}
 		tags = append(tags, tag.Tag(tn, tr.Attributes))
@@ -154,12 +157,15 @@ func (r *Registry) deleteManifest(t *txn, repo *repoState, dgst digest.Digest, c
 			return err
 		}
 	}
-	for _, c := range rec.Children {
+	for _, c := range rec.Detail.Children {
 		if err := t.Delete(key(tChild, name, c.String(), dgst.String())); err != nil {
 			return err
 		}
 	}
-	if err := r.dropRefs(t, name, rec.Blobs); err != nil {
+	if err := r.dropRefs(t, name, rec.Detail.Blobs); err != nil {
+		return err
+	}
+	if err := t.Delete(key(tDetail, name, dgst.String())); err != nil {
 		return err
 	}
 	if err := t.Delete(key(tBytes, name, dgst.String())); err != nil {
@@ -197,7 +203,7 @@ func (r *Registry) deleteRepository(t *txn, name string) error {
 		stopped := false
 		err := t.Scan(meta.Prefix(prefix(tTag, name)), func(k, v []byte) bool {
 			var tr tagRecord
-			if decodeErr = decode(k, v, &tr); decodeErr != nil {
+			if decodeErr = decodeRec(k, v, &tr); decodeErr != nil {
 				return false
 			}
 			stopped = !yield(tag.Tag(lastPart(k), tr.Attributes))
@@ -208,7 +214,7 @@ func (r *Registry) deleteRepository(t *txn, name string) error {
 		}
 		err = t.Scan(meta.Prefix(prefix(tManifest, name)), func(k, v []byte) bool {
 			var mr manifestRecord
-			if decodeErr = decode(k, v, &mr); decodeErr != nil {
+			if decodeErr = decodeRec(k, v, &mr); decodeErr != nil {
 				return false
 			}
 			digests = append(digests, digest.Digest(lastPart(k)))

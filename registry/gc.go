@@ -79,7 +79,7 @@ func (r *Registry) sweep(ctx context.Context, opts CollectOptions, st *CollectSt
 				}
 				if !ok {
 					g := blobRecord{ReviewAfter: t.now}
-					if err := putJSON(t, key(tBlob, d.String()), &g); err != nil {
+					if err := putRec(t, key(tBlob, d.String()), &g); err != nil {
 						return err
 					}
 					if err := t.Put(key(tQueue, timeKey(t.now), d.String()), nil); err != nil {
@@ -163,7 +163,7 @@ func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []q
 				}
 				seen[q.dgst] = true
 				var g blobRecord
-				ok, err := getJSON(tx, key(tBlob, q.dgst.String()), &g)
+				ok, err := getRec(tx, key(tBlob, q.dgst.String()), &g)
 				if err != nil {
 					return err
 				}
@@ -188,7 +188,7 @@ func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []q
 			seen[q.dgst] = true
 			gk := key(tBlob, q.dgst.String())
 			var g blobRecord
-			ok, err := getJSON(t, gk, &g)
+			ok, err := getRec(t, gk, &g)
 			if err != nil {
 				return err
 			}
@@ -199,7 +199,7 @@ func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []q
 				continue
 			}
 			g.Deleting = true
-			if err := putJSON(t, gk, &g); err != nil {
+			if err := putRec(t, gk, &g); err != nil {
 				return err
 			}
 			if err := r.unlinkAll(t, q.dgst); err != nil {
@@ -229,7 +229,7 @@ func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []q
 		for _, q := range gone {
 			gk := key(tBlob, q.dgst.String())
 			var g blobRecord
-			ok, err := getJSON(t, gk, &g)
+			ok, err := getRec(t, gk, &g)
 			if err != nil {
 				return err
 			}

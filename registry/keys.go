@@ -14,7 +14,8 @@ import (
 //
 //	r 0 repo                          repository record (catalog order)
 //	t 0 repo 0 tag                    tag record (tags list order)
-//	m 0 repo 0 digest                 manifest record
+//	m 0 repo 0 digest                 manifest record (hot part, binary)
+//	x 0 repo 0 digest                 manifest detail (annotations, platform, references)
 //	b 0 repo 0 digest                 manifest bytes, exactly as pushed
 //	d 0 repo 0 digest 0 tag           tags of a manifest (reverse of t)
 //	f 0 repo 0 subject 0 referrer     referrers index (value: descriptor JSON)
@@ -31,6 +32,7 @@ const (
 	tRepo       = 'r'
 	tTag        = 't'
 	tManifest   = 'm'
+	tDetail     = 'x'
 	tBytes      = 'b'
 	tDigestTags = 'd'
 	tReferrer   = 'f'

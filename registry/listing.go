@@ -65,12 +65,15 @@ type ListOptions struct {
 func (rec *manifestRecord) properties(dgst digest.Digest, tags []string) ManifestProperties {
 	p := ManifestProperties{
 		Digest: dgst, Size: rec.Size, MediaType: rec.MediaType, ArtifactType: rec.ArtifactType,
-		ConfigMediaType: rec.ConfigMediaType, Subject: rec.Subject, Platform: rec.Platform,
-		Tags: tags, Annotations: rec.Annotations, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
+		ConfigMediaType: rec.ConfigMediaType, Subject: rec.Subject,
+		Tags: tags, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
 		UntaggedSince: rec.UntaggedSince, Attributes: rec.Attributes,
 	}
-	for _, c := range rec.Refs {
-		p.References = append(p.References, ChildReference(c))
+	if det := rec.Detail; det != nil {
+		p.Platform, p.Annotations = det.Platform, det.Annotations
+		for _, c := range det.Refs {
+			p.References = append(p.References, ChildReference(c))
+		}
 	}
 	return p
 }
@@ -93,12 +96,15 @@ func (ms *Manifests) Properties(ctx context.Context, dgst digest.Digest) (Manife
 	var p ManifestProperties
 	err := ms.repo.reg.view(ctx, func(tx meta.Tx) error {
 		var rec manifestRecord
-		ok, err := getJSON(tx, key(tManifest, ms.repo.name, dgst.String()), &rec)
+		ok, err := getRec(tx, key(tManifest, ms.repo.name, dgst.String()), &rec)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return errorf(ErrManifestUnknown, "manifest %s in %q", dgst, ms.repo.name)
+		}
+		if err := loadDetail(tx, ms.repo.name, dgst, &rec); err != nil {
+			return err
 		}
 		tags, err := manifestTags(tx, ms.repo.name, dgst)
 		p = rec.properties(dgst, tags)
@@ -117,7 +123,7 @@ func (ms *Manifests) SetAttributes(ctx context.Context, dgst digest.Digest, patc
 	err := ms.repo.reg.update(ctx, func(t *txn) error {
 		var rec manifestRecord
 		mk := key(tManifest, name, dgst.String())
-		ok, err := getJSON(t, mk, &rec)
+		ok, err := getRec(t, mk, &rec)
 		if err != nil {
 			return err
 		}
@@ -126,7 +132,10 @@ func (ms *Manifests) SetAttributes(ctx context.Context, dgst digest.Digest, patc
 		}
 		rec.Attributes = patch.Apply(rec.Attributes)
 		rec.UpdatedAt = t.now
-		if err := putJSON(t, mk, &rec); err != nil {
+		if err := putRec(t, mk, &rec); err != nil {
+			return err
+		}
+		if err := loadDetail(t, name, dgst, &rec); err != nil {
 			return err
 		}
 		tags, err := manifestTags(t, name, dgst)
@@ -157,7 +166,7 @@ func (ms *Manifests) List(ctx context.Context, opts ListOptions) ([]ManifestProp
 		var derr error
 		err := tx.Scan(meta.Range{Start: start, End: meta.PrefixEnd(prefix(tManifest, name))}, func(k, v []byte) bool {
 			var it item
-			if derr = decode(k, v, &it.rec); derr != nil {
+			if derr = decodeRec(k, v, &it.rec); derr != nil {
 				return false
 			}
 			if !it.rec.Attributes.ListEnabled {
@@ -171,6 +180,9 @@ func (ms *Manifests) List(ctx context.Context, opts ListOptions) ([]ManifestProp
 			return err
 		}
 		for _, it := range items {
+			if err := loadDetail(tx, name, it.dgst, &it.rec); err != nil {
+				return err
+			}
 			tags, err := manifestTags(tx, name, it.dgst)
 			if err != nil {
 				return err
@@ -203,7 +215,7 @@ func (ms *Manifests) Referrers(ctx context.Context, dgst digest.Digest, artifact
 		err = tx.Scan(meta.Prefix(prefix(tReferrer, ms.repo.name, dgst.String())), func(k, v []byte) bool {
 			var d ocispec.Descriptor
 			if derr = json.Unmarshal(v, &d); derr != nil {
-				derr = decode(k, v, &d)
+				derr = decodeRec(k, v, &d)
 				return false
 			}
 			if artifactType == "" || d.ArtifactType == artifactType {

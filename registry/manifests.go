@@ -128,7 +128,8 @@ func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (oci
 // its references.
 func (r *Registry) storeManifest(t *txn, repo *repoState, dgst digest.Digest, data []byte, rec manifestRecord) error {
 	name := repo.name
-	for _, c := range rec.Children {
+	det := rec.Detail
+	for _, c := range det.Children {
 		ok, err := exists(t, key(tManifest, name, c.String()))
 		if err != nil {
 			return err
@@ -137,10 +138,10 @@ func (r *Registry) storeManifest(t *txn, repo *repoState, dgst digest.Digest, da
 			return errorf(ErrManifestChildUnknown, "manifest %s in %q", c, name)
 		}
 	}
-	if err := r.addRefs(t, name, rec.Blobs); err != nil {
+	if err := r.addRefs(t, name, det.Blobs); err != nil {
 		return err
 	}
-	for _, c := range rec.Children {
+	for _, c := range det.Children {
 		if err := t.Put(key(tChild, name, c.String(), dgst.String()), nil); err != nil {
 			return err
 		}
@@ -160,7 +161,10 @@ func (r *Registry) storeManifest(t *txn, repo *repoState, dgst digest.Digest, da
 	if err := t.Put(untaggedKey(t.now, name, dgst), nil); err != nil {
 		return err
 	}
-	if err := putJSON(t, key(tManifest, name, dgst.String()), &rec); err != nil {
+	if err := putRec(t, key(tManifest, name, dgst.String()), &rec); err != nil {
+		return err
+	}
+	if err := putRec(t, key(tDetail, name, dgst.String()), det); err != nil {
 		return err
 	}
 	repo.rec.ManifestCount++
@@ -170,11 +174,12 @@ func (r *Registry) storeManifest(t *txn, repo *repoState, dgst digest.Digest, da
 // newRecord builds the record of a parsed manifest, reading the image
 // config for its platform when the config is an image config.
 func (ms *Manifests) newRecord(ctx context.Context, m *manifest.Manifest) manifestRecord {
+	det := &manifestDetail{Annotations: m.Annotations()}
 	rec := manifestRecord{
 		MediaType:    m.MediaType(),
 		Size:         int64(len(m.Bytes())),
 		ArtifactType: m.ArtifactType(),
-		Annotations:  m.Annotations(),
+		Detail:       det,
 	}
 	if s := m.Subject(); s != nil {
 		rec.Subject = s.Digest
@@ -189,19 +194,19 @@ func (ms *Manifests) newRecord(ctx context.Context, m *manifest.Manifest) manife
 			}
 			if !seen[d] {
 				seen[d] = true
-				rec.Blobs = append(rec.Blobs, d)
+				det.Blobs = append(det.Blobs, d)
 			}
 		case manifest.KindManifest:
 			if !seen[d] {
 				seen[d] = true
-				rec.Children = append(rec.Children, d)
+				det.Children = append(det.Children, d)
 			}
-			rec.Refs = append(rec.Refs, childRef{Digest: d, Platform: ref.Descriptor.Platform})
+			det.Refs = append(det.Refs, childRef{Digest: d, Platform: ref.Descriptor.Platform})
 		}
 	}
 	if c := m.Config(); c != nil {
 		rec.ConfigMediaType = c.MediaType
-		rec.Platform = ms.configPlatform(ctx, *c)
+		det.Platform = ms.configPlatform(ctx, *c)
 	}
 	return rec
 }
@@ -233,14 +238,19 @@ func (ms *Manifests) configPlatform(ctx context.Context, c ocispec.Descriptor) *
 	return &cfg.Platform
 }
 
+// descriptor describes the manifest; annotations are included when the
+// detail is loaded.
 func (rec *manifestRecord) descriptor(dgst digest.Digest) ocispec.Descriptor {
-	return ocispec.Descriptor{
+	d := ocispec.Descriptor{
 		MediaType:    rec.MediaType,
 		Digest:       dgst,
 		Size:         rec.Size,
 		ArtifactType: rec.ArtifactType,
-		Annotations:  rec.Annotations,
 	}
+	if rec.Detail != nil {
+		d.Annotations = rec.Detail.Annotations
+	}
+	return d
 }
 
 // GetOptions are the per-call settings of Manifests.Get.
@@ -306,7 +316,7 @@ func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, d
 		dgst := digest.Digest(ref)
 		if !isDigest {
 			var tr tagRecord
-			ok, err := getJSON(tx, key(tTag, name, ref), &tr)
+			ok, err := getRec(tx, key(tTag, name, ref), &tr)
 			if err != nil {
 				return err
 			}
@@ -317,7 +327,7 @@ func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, d
 			items = append(items, tag.Tag(ref, tr.Attributes))
 		}
 		var rec manifestRecord
-		ok, err := getJSON(tx, key(tManifest, name, dgst.String()), &rec)
+		ok, err := getRec(tx, key(tManifest, name, dgst.String()), &rec)
 		if err != nil {
 			return err
 		}

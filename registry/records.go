@@ -15,34 +15,46 @@ import (
 
 // repoRecord is the value under r/repo.
 type repoRecord struct {
-	CreatedAt     time.Time      `json:"c"`
-	UpdatedAt     time.Time      `json:"u"`
-	Attributes    tag.Attributes `json:"a"`
-	ManifestCount int            `json:"m"`
-	TagCount      int            `json:"t"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Attributes    tag.Attributes
+	ManifestCount int
+	TagCount      int
 }
 
 // tagRecord is the value under t/repo/tag.
 type tagRecord struct {
-	Digest     digest.Digest  `json:"d"`
-	CreatedAt  time.Time      `json:"c"`
-	UpdatedAt  time.Time      `json:"u"`
-	Attributes tag.Attributes `json:"a"`
+	Digest     digest.Digest
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Attributes tag.Attributes
 }
 
-// manifestRecord is the value under m/repo/digest: everything the registry
-// needs to answer about a manifest without parsing its bytes again.
+// manifestRecord is the value under m/repo/digest: what the hot paths
+// (pull, tag moves, listings) need, in binary. Detail holds the cold part,
+// stored as JSON under x/repo/digest and loaded only where needed.
 type manifestRecord struct {
-	MediaType       string            `json:"mt"`
-	Size            int64             `json:"s"`
-	ArtifactType    string            `json:"at,omitempty"`
-	ConfigMediaType string            `json:"cmt,omitempty"`
-	Subject         digest.Digest     `json:"sub,omitempty"`
-	Platform        *ocispec.Platform `json:"p,omitempty"`
-	Annotations     map[string]string `json:"an,omitempty"`
-	CreatedAt       time.Time         `json:"c"`
-	UpdatedAt       time.Time         `json:"u"`
-	Attributes      tag.Attributes    `json:"a"`
+	MediaType       string
+	Size            int64
+	ArtifactType    string
+	ConfigMediaType string
+	Subject         digest.Digest
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	Attributes      tag.Attributes
+	// Tags counts the tags pointing here.
+	Tags int
+	// UntaggedSince is when the last tag left (or the push, for a manifest
+	// pushed by digest); zero while tagged.
+	UntaggedSince time.Time
+	// Detail is the cold part; nil until loadDetail.
+	Detail *manifestDetail
+}
+
+// manifestDetail is the value under x/repo/digest.
+type manifestDetail struct {
+	Platform    *ocispec.Platform `json:"p,omitempty"`
+	Annotations map[string]string `json:"an,omitempty"`
 	// Blobs are the distinct blobs (config, layers) the manifest references;
 	// each holds one reference count in the link and blob records.
 	Blobs []digest.Digest `json:"b,omitempty"`
@@ -51,11 +63,13 @@ type manifestRecord struct {
 	// Refs are the child manifests of an index with their platforms, for
 	// list-metadata.
 	Refs []childRef `json:"r,omitempty"`
-	// Tags counts the tags pointing here.
-	Tags int `json:"t"`
-	// UntaggedSince is when the last tag left (or the push, for a manifest
-	// pushed by digest); zero while tagged.
-	UntaggedSince time.Time `json:"us,omitzero"`
+}
+
+// loadDetail reads the cold part of a manifest record.
+func loadDetail(tx meta.Tx, repo string, dgst digest.Digest, rec *manifestRecord) error {
+	rec.Detail = &manifestDetail{}
+	_, err := getRec(tx, key(tDetail, repo, dgst.String()), rec.Detail)
+	return err
 }
 
 // childRef is one child of an index, as list-metadata shows it.
@@ -66,21 +80,21 @@ type childRef struct {
 
 // linkRecord is the value under l/repo/blob.
 type linkRecord struct {
-	CreatedAt time.Time `json:"c"`
+	CreatedAt time.Time
 	// Refs counts manifests of this repository that reference the blob.
-	Refs int `json:"r"`
+	Refs int
 }
 
 // blobRecord is the value under g/blob: the registry-wide state of a blob.
 type blobRecord struct {
 	// Refs counts manifest references across all repositories.
-	Refs int `json:"r"`
+	Refs int
 	// ReviewAfter is the earliest time collection may remove the blob when
 	// Refs is zero: the end of its grace period.
-	ReviewAfter time.Time `json:"ra"`
+	ReviewAfter time.Time
 	// Deleting is set by the collector between its two transactions, while
 	// it removes the bytes from storage.
-	Deleting bool `json:"del,omitempty"`
+	Deleting bool
 }
 
 // sessionRecord is the value under s/upload.
@@ -89,8 +103,9 @@ type sessionRecord struct {
 	StartedAt  time.Time `json:"s"`
 }
 
-// getJSON reads key into v. It returns false when the key is missing.
-func getJSON(tx meta.Tx, k []byte, v any) (bool, error) {
+// getRec reads key into v (binary for binaryRecords, else JSON). It
+// returns false when the key is missing.
+func getRec(tx meta.Tx, k []byte, v any) (bool, error) {
 	b, err := tx.Get(k)
 	if err != nil {
 		if errors.Is(err, meta.ErrNotFound) {
@@ -98,14 +113,14 @@ func getJSON(tx meta.Tx, k []byte, v any) (bool, error) {
 		}
 		return false, err
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("registry: corrupt metadata record %q: %v: %w", k, err, ErrUnavailable)
-	}
-	return true, nil
+	return true, decodeRec(k, b, v)
 }
 
-// putJSON stores v under key.
-func putJSON(tx meta.Tx, k []byte, v any) error {
+// putRec stores v under key (binary for binaryRecords, else JSON).
+func putRec(tx meta.Tx, k []byte, v any) error {
+	if br, ok := v.(binaryRecord); ok {
+		return tx.Put(k, encodeRecord(br))
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("registry: encode record: %w", err)
@@ -125,9 +140,15 @@ func exists(tx meta.Tx, k []byte) (bool, error) {
 	return false, err
 }
 
-// decode unmarshals a record read by a scan.
-func decode(k, v []byte, into any) error {
-	if err := json.Unmarshal(v, into); err != nil {
+// decodeRec unmarshals a record read by Get or a scan.
+func decodeRec(k, v []byte, into any) error {
+	var err error
+	if br, ok := into.(binaryRecord); ok {
+		err = decodeRecord(v, br)
+	} else {
+		err = json.Unmarshal(v, into)
+	}
+	if err != nil {
 		return fmt.Errorf("registry: corrupt metadata record %q: %v: %w", k, err, ErrUnavailable)
 	}
 	return nil

@@ -25,7 +25,7 @@ func (r *Registry) pin(ctx context.Context, d digest.Digest) error {
 	for attempt := 0; ; attempt++ {
 		err := r.update(ctx, func(t *txn) error {
 			var g blobRecord
-			ok, err := getJSON(t, key(tBlob, d.String()), &g)
+			ok, err := getRec(t, key(tBlob, d.String()), &g)
 			if err != nil {
 				return err
 			}
@@ -53,7 +53,7 @@ func (r *Registry) extendReview(t *txn, d digest.Digest, g blobRecord) error {
 	if due := t.now.Add(r.opts.grace); g.ReviewAfter.Before(due) {
 		g.ReviewAfter = due
 	}
-	if err := putJSON(t, key(tBlob, d.String()), &g); err != nil {
+	if err := putRec(t, key(tBlob, d.String()), &g); err != nil {
 		return err
 	}
 	if g.Refs == 0 {
@@ -73,7 +73,7 @@ func (r *Registry) link(t *txn, repo string, d digest.Digest) error {
 		return err
 	}
 	var g blobRecord
-	ok, err := getJSON(t, key(tBlob, d.String()), &g)
+	ok, err := getRec(t, key(tBlob, d.String()), &g)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (r *Registry) link(t *txn, repo string, d digest.Digest) error {
 	if err != nil || had {
 		return err
 	}
-	if err := putJSON(t, lk, &linkRecord{CreatedAt: t.now}); err != nil {
+	if err := putRec(t, lk, &linkRecord{CreatedAt: t.now}); err != nil {
 		return err
 	}
 	if err := t.Put(key(tLinkRev, d.String(), repo), nil); err != nil {
@@ -109,7 +109,7 @@ func (r *Registry) unlink(t *txn, repo string, d digest.Digest) error {
 		return err
 	}
 	var g blobRecord
-	ok, err := getJSON(t, key(tBlob, d.String()), &g)
+	ok, err := getRec(t, key(tBlob, d.String()), &g)
 	if err != nil || !ok || g.Refs > 0 {
 		return err
 	}
@@ -122,7 +122,7 @@ func (r *Registry) addRefs(t *txn, repo string, blobs []digest.Digest) error {
 	for _, d := range blobs {
 		var l linkRecord
 		lk := key(tLink, repo, d.String())
-		ok, err := getJSON(t, lk, &l)
+		ok, err := getRec(t, lk, &l)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func (r *Registry) addRefs(t *txn, repo string, blobs []digest.Digest) error {
 		}
 		var g blobRecord
 		gk := key(tBlob, d.String())
-		ok, err = getJSON(t, gk, &g)
+		ok, err = getRec(t, gk, &g)
 		if err != nil {
 			return err
 		}
@@ -140,10 +140,10 @@ func (r *Registry) addRefs(t *txn, repo string, blobs []digest.Digest) error {
 		}
 		l.Refs++
 		g.Refs++
-		if err := putJSON(t, lk, &l); err != nil {
+		if err := putRec(t, lk, &l); err != nil {
 			return err
 		}
-		if err := putJSON(t, gk, &g); err != nil {
+		if err := putRec(t, gk, &g); err != nil {
 			return err
 		}
 	}
@@ -156,18 +156,18 @@ func (r *Registry) dropRefs(t *txn, repo string, blobs []digest.Digest) error {
 	for _, d := range blobs {
 		var l linkRecord
 		lk := key(tLink, repo, d.String())
-		ok, err := getJSON(t, lk, &l)
+		ok, err := getRec(t, lk, &l)
 		if err != nil {
 			return err
 		}
 		if ok && l.Refs > 0 {
 			l.Refs--
-			if err := putJSON(t, lk, &l); err != nil {
+			if err := putRec(t, lk, &l); err != nil {
 				return err
 			}
 		}
 		var g blobRecord
-		ok, err = getJSON(t, key(tBlob, d.String()), &g)
+		ok, err = getRec(t, key(tBlob, d.String()), &g)
 		if err != nil {
 			return err
 		}
@@ -183,7 +183,7 @@ func (r *Registry) dropRefs(t *txn, repo string, blobs []digest.Digest) error {
 			}
 			continue
 		}
-		if err := putJSON(t, key(tBlob, d.String()), &g); err != nil {
+		if err := putRec(t, key(tBlob, d.String()), &g); err != nil {
 			return err
 		}
 	}

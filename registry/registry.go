@@ -186,7 +186,7 @@ func (r *Registry) Repositories(ctx context.Context, last string, n int) ([]stri
 		var derr error
 		err := tx.Scan(meta.Range{Start: start, End: meta.PrefixEnd(prefix(tRepo))}, func(k, v []byte) bool {
 			var rec repoRecord
-			if derr = decode(k, v, &rec); derr != nil {
+			if derr = decodeRec(k, v, &rec); derr != nil {
 				return false
 			}
 			if rec.Attributes.ListEnabled {

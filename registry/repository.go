@@ -49,7 +49,7 @@ type RepositoryProperties struct {
 func (r *Repository) Properties(ctx context.Context) (RepositoryProperties, error) {
 	var rec repoRecord
 	err := r.reg.view(ctx, func(tx meta.Tx) error {
-		ok, err := getJSON(tx, key(tRepo, r.name), &rec)
+		ok, err := getRec(tx, key(tRepo, r.name), &rec)
 		if err == nil && !ok {
 			err = errorf(ErrNameUnknown, "repository %q", r.name)
 		}
@@ -74,7 +74,7 @@ func (rec repoRecord) properties(name string) RepositoryProperties {
 func (r *Repository) SetAttributes(ctx context.Context, p tag.Patch) (RepositoryProperties, error) {
 	var rec repoRecord
 	err := r.reg.update(ctx, func(t *txn) error {
-		ok, err := getJSON(t, key(tRepo, r.name), &rec)
+		ok, err := getRec(t, key(tRepo, r.name), &rec)
 		if err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (r *Repository) SetAttributes(ctx context.Context, p tag.Patch) (Repository
 		rec.Attributes = p.Apply(rec.Attributes)
 		rec.UpdatedAt = t.now
 		t.emit(Event{Action: ActionAttributes, Repository: r.name})
-		return putJSON(t, key(tRepo, r.name), &rec)
+		return putRec(t, key(tRepo, r.name), &rec)
 	})
 	if err != nil {
 		return RepositoryProperties{}, err
@@ -102,7 +102,7 @@ type repoState struct {
 
 func loadRepo(tx meta.Tx, name string) (*repoState, error) {
 	s := &repoState{name: name}
-	ok, err := getJSON(tx, key(tRepo, name), &s.rec)
+	ok, err := getRec(tx, key(tRepo, name), &s.rec)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *repoState) save(t *txn) error {
 		s.exists = true
 	}
 	s.rec.UpdatedAt = t.now
-	return putJSON(t, key(tRepo, s.name), &s.rec)
+	return putRec(t, key(tRepo, s.name), &s.rec)
 }
 
 // DeleteRepository deletes a repository with every manifest, tag and blob

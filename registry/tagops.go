@@ -18,7 +18,7 @@ import (
 func (r *Registry) setTag(t *txn, repo *repoState, name string, dgst digest.Digest, cas *casCond) (bool, error) {
 	tk := key(tTag, repo.name, name)
 	var rec tagRecord
-	ok, err := getJSON(t, tk, &rec)
+	ok, err := getRec(t, tk, &rec)
 	if err != nil {
 		return false, err
 	}
@@ -46,7 +46,7 @@ func (r *Registry) setTag(t *txn, repo *repoState, name string, dgst digest.Dige
 	}
 	rec.Digest = dgst
 	rec.UpdatedAt = t.now
-	if err := putJSON(t, tk, &rec); err != nil {
+	if err := putRec(t, tk, &rec); err != nil {
 		return false, err
 	}
 	if err := r.tagArrived(t, repo.name, dgst, name); err != nil {
@@ -90,7 +90,7 @@ func (r *Registry) tagArrived(t *txn, repo string, dgst digest.Digest, name stri
 	}
 	var m manifestRecord
 	mk := key(tManifest, repo, dgst.String())
-	ok, err := getJSON(t, mk, &m)
+	ok, err := getRec(t, mk, &m)
 	if err != nil || !ok {
 		return err
 	}
@@ -101,7 +101,7 @@ func (r *Registry) tagArrived(t *txn, repo string, dgst digest.Digest, name stri
 		m.UntaggedSince = time.Time{}
 	}
 	m.Tags++
-	return putJSON(t, mk, &m)
+	return putRec(t, mk, &m)
 }
 
 // tagLeft records that tag no longer points at dgst; a manifest left without
@@ -112,7 +112,7 @@ func (r *Registry) tagLeft(t *txn, repo string, dgst digest.Digest, name string)
 	}
 	var m manifestRecord
 	mk := key(tManifest, repo, dgst.String())
-	ok, err := getJSON(t, mk, &m)
+	ok, err := getRec(t, mk, &m)
 	if err != nil || !ok {
 		return err
 	}
@@ -125,7 +125,7 @@ func (r *Registry) tagLeft(t *txn, repo string, dgst digest.Digest, name string)
 			return err
 		}
 	}
-	return putJSON(t, mk, &m)
+	return putRec(t, mk, &m)
 }
 
 func untaggedKey(at time.Time, repo string, dgst digest.Digest) []byte {

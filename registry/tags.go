@@ -61,7 +61,7 @@ func (ts *Tags) scan(ctx context.Context, opts ListOptions, add func(string, *ta
 		var derr error
 		err := tx.Scan(meta.Range{Start: start, End: meta.PrefixEnd(prefix(tTag, name))}, func(k, v []byte) bool {
 			var rec tagRecord
-			if derr = decode(k, v, &rec); derr != nil {
+			if derr = decodeRec(k, v, &rec); derr != nil {
 				return false
 			}
 			if !rec.Attributes.ListEnabled {
@@ -138,7 +138,7 @@ func (ts *Tags) Untag(ctx context.Context, name string) error {
 			return err
 		}
 		var rec tagRecord
-		ok, err := getJSON(t, key(tTag, ts.repo.name, name), &rec)
+		ok, err := getRec(t, key(tTag, ts.repo.name, name), &rec)
 		if err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (ts *Tags) Properties(ctx context.Context, name string) (TagProperties, err
 	var p TagProperties
 	err := ts.repo.reg.view(ctx, func(tx meta.Tx) error {
 		var rec tagRecord
-		ok, err := getJSON(tx, key(tTag, ts.repo.name, name), &rec)
+		ok, err := getRec(tx, key(tTag, ts.repo.name, name), &rec)
 		if err != nil {
 			return err
 		}
@@ -186,7 +186,7 @@ func (ts *Tags) SetAttributes(ctx context.Context, name string, patch tag.Patch)
 	err := ts.repo.reg.update(ctx, func(t *txn) error {
 		var rec tagRecord
 		tk := key(tTag, ts.repo.name, name)
-		ok, err := getJSON(t, tk, &rec)
+		ok, err := getRec(t, tk, &rec)
 		if err != nil {
 			return err
 		}
@@ -197,7 +197,7 @@ func (ts *Tags) SetAttributes(ctx context.Context, name string, patch tag.Patch)
 		rec.UpdatedAt = t.now
 		p = rec.properties(name)
 		t.emit(Event{Action: ActionAttributes, Repository: ts.repo.name, Tag: name, Digest: rec.Digest})
-		return putJSON(t, tk, &rec)
+		return putRec(t, tk, &rec)
 	})
 	return p, err
 }

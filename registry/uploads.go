@@ -31,7 +31,7 @@ func (b *Blobs) StartUpload(ctx context.Context, opts ...blob.WriterOption) (*Up
 		return nil, err
 	}
 	err = reg.update(ctx, func(t *txn) error {
-		return putJSON(t, key(tSession, w.ID()), &sessionRecord{Repository: b.repo.name, StartedAt: t.now})
+		return putRec(t, key(tSession, w.ID()), &sessionRecord{Repository: b.repo.name, StartedAt: t.now})
 	})
 	if err != nil {
 		_ = w.Close()
@@ -78,7 +78,7 @@ func (b *Blobs) ownSession(ctx context.Context, id string) error {
 	}
 	return b.repo.reg.view(ctx, func(tx meta.Tx) error {
 		var s sessionRecord
-		ok, err := getJSON(tx, key(tSession, id), &s)
+		ok, err := getRec(tx, key(tSession, id), &s)
 		if err != nil {
 			return err
 		}
