@@ -45,8 +45,10 @@ func (s *Store) Writer(ctx context.Context, opts ...blob.WriterOption) (blob.Wri
 		return nil, err
 	}
 	id := blob.NewUploadID()
+	s.hold(id)
 	stage := filepath.Join(s.tmp, id+".new")
 	if err := os.Mkdir(stage, 0o755); err != nil {
+		s.release(id)
 		return nil, ioError("create upload", err)
 	}
 	w, err := s.newWriter(id, stage, o.Algorithm, o.Algorithm.Hash())
@@ -58,10 +60,10 @@ func (s *Store) Writer(ctx context.Context, opts ...blob.WriterOption) (blob.Wri
 			w.closeFiles()
 		}
 		_ = os.RemoveAll(stage)
+		s.release(id)
 		return nil, ioError("create upload", err)
 	}
 	w.dir = s.uploadDir(id)
-	s.hold(id)
 	return w, nil
 }
 
