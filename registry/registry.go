@@ -38,6 +38,7 @@ type options struct {
 	uploadTTL    time.Duration
 	gcInterval   time.Duration
 	manifestOpts manifest.Options
+	maxUploads   int
 }
 
 // Option configures a Registry.
@@ -72,6 +73,11 @@ func WithBackgroundGC(interval time.Duration) Option {
 func WithManifestOptions(mo manifest.Options) Option {
 	return func(o *options) { o.manifestOpts = mo }
 }
+
+// WithMaxUploads caps the number of unfinished upload sessions across the
+// registry (default 0: no cap). Starting one more fails with an error
+// wrapping ErrTooLarge, which the HTTP layer answers with 429.
+func WithMaxUploads(n int) Option { return func(o *options) { o.maxUploads = n } }
 
 // New returns a Registry over blobs and store. The Registry does not own
 // them: Close leaves them open (see Open for one that does).

@@ -282,3 +282,28 @@ func TestUntagAndMove(t *testing.T) {
 		t.Fatal(rep.Problems)
 	}
 }
+
+func TestMaxUploads(t *testing.T) {
+	ctx := context.Background()
+	r, _ := NewMemory(WithMaxUploads(2))
+	defer r.Close()
+	repo := repoOf(t, r, "app")
+	var ids []string
+	for i := 0; i < 2; i++ {
+		u, err := repo.Blobs().StartUpload(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Close()
+		ids = append(ids, u.ID())
+	}
+	if _, err := repo.Blobs().StartUpload(ctx); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("third upload: %v", err)
+	}
+	if err := repo.Blobs().CancelUpload(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.Blobs().StartUpload(ctx); err != nil {
+		t.Fatalf("after cancel: %v", err)
+	}
+}

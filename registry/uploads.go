@@ -31,6 +31,19 @@ func (b *Blobs) StartUpload(ctx context.Context, opts ...blob.WriterOption) (*Up
 		return nil, err
 	}
 	err = reg.update(ctx, func(t *txn) error {
+		if limit := reg.opts.maxUploads; limit > 0 {
+			n := 0
+			err := t.Scan(meta.Prefix(prefix(tSession)), func(_, _ []byte) bool {
+				n++
+				return n < limit
+			})
+			if err != nil {
+				return err
+			}
+			if n >= limit {
+				return errorf(ErrTooLarge, "%d upload sessions open, the limit", n)
+			}
+		}
 		return putRec(t, key(tSession, w.ID()), &sessionRecord{Repository: b.repo.name, StartedAt: t.now})
 	})
 	if err != nil {

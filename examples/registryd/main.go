@@ -40,6 +40,7 @@ func main() {
 type config struct {
 	addr, data, cert, key, level string
 	anonymousMount               bool
+	maxUploads                   int
 	gcInterval, shutdown         time.Duration
 }
 
@@ -59,6 +60,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.key, "tls-key", env("REGKIT_TLS_KEY", ""), "TLS key file")
 	fs.StringVar(&c.level, "log-level", env("REGKIT_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	fs.BoolVar(&c.anonymousMount, "anonymous-mount", env("REGKIT_ANONYMOUS_MOUNT", "true") == "true", "let a mount without from= use any repository holding the blob (single-tenant registries)")
+	fs.IntVar(&c.maxUploads, "max-uploads", 1000, "cap on unfinished upload sessions (0: none)")
 	gc, err := time.ParseDuration(env("REGKIT_GC_INTERVAL", "1h"))
 	if err != nil {
 		return c, fmt.Errorf("REGKIT_GC_INTERVAL: %w", err)
@@ -85,7 +87,7 @@ func run(args []string) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	reg, err := registry.Open(c.data, registry.WithBackgroundGC(c.gcInterval))
+	reg, err := registry.Open(c.data, registry.WithBackgroundGC(c.gcInterval), registry.WithMaxUploads(c.maxUploads))
 	if err != nil {
 		return err
 	}
