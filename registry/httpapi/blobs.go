@@ -219,6 +219,7 @@ func (h *Handler) putUpload(w http.ResponseWriter, r *http.Request, repo *regist
 	defer u.Close()
 	if cr := r.Header.Get("Content-Range"); cr != "" {
 		if start, _, ok := parseContentRange(cr); !ok || start != u.Size() {
+			setUploadHeaders(w, rt.name, rt.ref, u.Size())
 			return withCode(http.StatusRequestedRangeNotSatisfiable, CodeBlobUploadInvalid,
 				fmt.Errorf("httpapi: chunk %q does not continue the upload at offset %d", cr, u.Size()))
 		}

@@ -139,6 +139,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rt route, e
 	if errors.As(err, &ch) {
 		w.Header().Set("WWW-Authenticate", ch.String())
 	}
+	w.Header().Del("Content-Length") // set by upload headers; the body follows
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
