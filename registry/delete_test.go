@@ -129,3 +129,38 @@ func TestDeleteRepositoryAndLastManifest(t *testing.T) {
 		}
 	})
 }
+
+func TestAcceptNegotiation(t *testing.T) {
+	ctx := context.Background()
+	r, _ := NewMemory()
+	defer r.Close()
+	repo := repoOf(t, r, "multi")
+	amd := pushImage(t, repo, "", 1)
+	amd.desc.Platform = &ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{amd.desc}}
+	b, _ := json.Marshal(idx)
+	desc, err := repo.Manifests().Put(ctx, b, PutOptions{MediaType: ocispec.MediaTypeImageIndex, Tag: "latest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		accept []string
+		want   digest.Digest
+	}{
+		{nil, desc.Digest},
+		{[]string{"*/*"}, desc.Digest},
+		{[]string{ocispec.MediaTypeImageIndex, ocispec.MediaTypeImageManifest}, desc.Digest},
+		{[]string{ocispec.MediaTypeImageManifest}, amd.desc.Digest},
+		{[]string{"application/vnd.docker.distribution.manifest.v2+json"}, desc.Digest},
+	}
+	for _, tt := range tests {
+		m, err := repo.Manifests().Get(ctx, "latest", GetOptions{Accept: tt.accept})
+		if err != nil || m.Descriptor.Digest != tt.want {
+			t.Errorf("Accept %v: got %v, %v; want %s", tt.accept, m.Descriptor.Digest, err, tt.want)
+		}
+		d, err := repo.Manifests().Stat(ctx, "latest", GetOptions{Accept: tt.accept})
+		if err != nil || d.Digest != tt.want {
+			t.Errorf("Stat Accept %v: got %v, %v", tt.accept, d.Digest, err)
+		}
+	}
+}

@@ -256,43 +256,73 @@ func (rec *manifestRecord) descriptor(dgst digest.Digest) ocispec.Descriptor {
 // GetOptions are the per-call settings of Manifests.Get.
 type GetOptions struct {
 	// Accept lists the media types the caller takes (from the Accept
-	// header); empty or containing "*/*" takes any.
+	// header); empty or containing "*/*" takes any. Negotiation is lenient:
+	// when an index is not accepted but an image manifest type is, the
+	// index's linux/amd64 child is returned (as older Docker clients
+	// expect); otherwise the stored manifest is returned as it is and the
+	// client decides.
 	Accept []string
 }
 
-// Get returns the manifest a tag or digest names. A manifest whose media
-// type the caller does not accept is reported as unknown.
+// Get returns the manifest a tag or digest names. The Descriptor carries
+// media type, digest, size and artifact type (annotations: see Properties).
 func (ms *Manifests) Get(ctx context.Context, ref string, opts GetOptions) (*Manifest, error) {
+	return ms.get(ctx, ref, opts, true)
+}
+
+// Stat returns the descriptor of the manifest a tag or digest names, after
+// the same negotiation as Get.
+func (ms *Manifests) Stat(ctx context.Context, ref string, opts GetOptions) (ocispec.Descriptor, error) {
+	m, err := ms.get(ctx, ref, opts, false)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	return m.Descriptor, nil
+}
+
+func (ms *Manifests) get(ctx context.Context, ref string, opts GetOptions, withBytes bool) (*Manifest, error) {
 	var out Manifest
+	var fallback digest.Digest
 	err := ms.resolve(ctx, ref, func(tx meta.Tx, dgst digest.Digest, rec *manifestRecord) error {
-		if !accepts(opts.Accept, rec.MediaType) {
-			return errorf(ErrManifestUnknown, "manifest %s has media type %s, not in Accept", dgst, rec.MediaType)
+		out.Descriptor = rec.descriptor(dgst)
+		negotiate := !accepts(opts.Accept, rec.MediaType) && manifest.IsIndexMediaType(rec.MediaType)
+		if !withBytes && !negotiate {
+			return nil
 		}
 		b, err := tx.Get(key(tBytes, ms.repo.name, dgst.String()))
 		if err != nil {
 			return err
 		}
-		out.Descriptor = rec.descriptor(dgst)
+		if negotiate {
+			fallback = defaultChild(rec.MediaType, b, opts.Accept)
+		}
 		out.Bytes = append([]byte(nil), b...)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if fallback != "" {
+		return ms.get(ctx, fallback.String(), GetOptions{}, withBytes)
+	}
+	if !withBytes {
+		out.Bytes = nil
+	}
 	return &out, nil
 }
 
-// Stat returns the descriptor of the manifest a tag or digest names.
-func (ms *Manifests) Stat(ctx context.Context, ref string, opts GetOptions) (ocispec.Descriptor, error) {
-	var desc ocispec.Descriptor
-	err := ms.resolve(ctx, ref, func(_ meta.Tx, dgst digest.Digest, rec *manifestRecord) error {
-		if !accepts(opts.Accept, rec.MediaType) {
-			return errorf(ErrManifestUnknown, "manifest %s has media type %s, not in Accept", dgst, rec.MediaType)
-		}
-		desc = rec.descriptor(dgst)
-		return nil
-	})
-	return desc, err
+// defaultChild picks the linux/amd64 child of an index whose media type
+// the client accepts, or "" when there is none.
+func defaultChild(mediaType string, b []byte, accept []string) digest.Digest {
+	m, err := manifest.Parse(mediaType, b, &manifest.Options{AllowUnknown: true})
+	if err != nil || m.Index() == nil {
+		return ""
+	}
+	d, err := manifest.SelectPlatform(m.Index(), ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	if err != nil || !accepts(accept, d.MediaType) {
+		return ""
+	}
+	return d.Digest
 }
 
 // resolve finds the manifest ref names, checks readEnabled on the way and

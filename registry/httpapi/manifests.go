@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -21,14 +22,15 @@ func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, repo *regi
 	ctx := r.Context()
 	var desc ocispec.Descriptor
 	var body []byte
+	opts := registry.GetOptions{Accept: acceptList(r)}
 	if r.Method == http.MethodHead {
-		d, err := repo.Manifests().Stat(ctx, rt.ref, registry.GetOptions{})
+		d, err := repo.Manifests().Stat(ctx, rt.ref, opts)
 		if err != nil {
 			return err
 		}
 		desc = d
 	} else {
-		m, err := repo.Manifests().Get(ctx, rt.ref, registry.GetOptions{})
+		m, err := repo.Manifests().Get(ctx, rt.ref, opts)
 		if err != nil {
 			return err
 		}
@@ -44,6 +46,19 @@ func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, repo *regi
 		_, _ = w.Write(body)
 	}
 	return nil
+}
+
+// acceptList splits the Accept headers into media types.
+func acceptList(r *http.Request) []string {
+	var out []string
+	for _, h := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(h, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
 }
 
 // putManifest serves PUT of a manifest by tag or digest.
