@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -34,8 +35,11 @@ func (m *Manifest) MediaType() string { return m.mediaType }
 // Bytes returns a copy of the exact bytes that were parsed.
 func (m *Manifest) Bytes() []byte { return []byte(m.text) }
 
-// String returns the exact bytes as a string (no copy).
-func (m *Manifest) String() string { return m.text }
+// WriteTo writes the exact bytes to w without copying them first.
+func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
+	n, err := io.WriteString(w, m.text)
+	return int64(n), err
+}
 
 // Size returns the length of the bytes.
 func (m *Manifest) Size() int64 { return int64(len(m.text)) }
