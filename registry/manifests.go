@@ -177,7 +177,7 @@ func (ms *Manifests) newRecord(ctx context.Context, m *manifest.Manifest) manife
 	det := &manifestDetail{Annotations: m.Annotations()}
 	rec := manifestRecord{
 		MediaType:    m.MediaType(),
-		Size:         int64(len(m.Bytes())),
+		Size:         m.Size(),
 		ArtifactType: m.ArtifactType(),
 		Detail:       det,
 	}
