@@ -346,3 +346,37 @@ func TestOutOfOrderChunkOverNetwork(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyReference: a manifest PUT to ".../manifests/" names no tag or
+// digest and must be refused like the GET.
+func TestEmptyReference(t *testing.T) {
+	knownBug(t, "PUT /v2/<name>/manifests/ (empty reference) stores an untagged manifest with 201")
+	f := newFixture(t)
+	man, _ := f.image(t, "team/app", "v1", "1")
+	for _, method := range []string{"GET", "PUT", "DELETE"} {
+		w := call(t, f.h, method, "/v2/team/app/manifests/", man, "Content-Type", ocispec.MediaTypeImageManifest)
+		checkError(t, method, w.Code, w.Header(), w.Body.Bytes(), http.StatusBadRequest, httpapi.CodeManifestInvalid)
+	}
+}
+
+// TestAllowHeader: a 405 lists the methods the endpoint does support
+// (RFC 9110, section 15.5.6).
+func TestAllowHeader(t *testing.T) {
+	knownBug(t, "every 405 answers Allow: GET, HEAD whatever the endpoint supports")
+	f := newFixture(t)
+	for _, c := range []struct{ method, target, allow string }{
+		{"POST", "/v2/_catalog", "GET, HEAD"},
+		{"PUT", "/v2/a/tags/list", "GET, HEAD"},
+		{"PUT", "/v2/a/referrers/" + digest.FromString("x").String(), "GET, HEAD"},
+		{"PATCH", "/v2/a/manifests/v1", "GET, HEAD, PUT, DELETE"},
+		{"PUT", "/v2/a/blobs/" + digest.FromString("x").String(), "GET, HEAD, DELETE"},
+		{"GET", "/v2/a/blobs/uploads/", "POST"},
+		{"POST", "/v2/a/blobs/uploads/id", "GET, PATCH, PUT, DELETE"},
+	} {
+		w := call(t, f.h, c.method, c.target, nil)
+		checkError(t, c.method, w.Code, w.Header(), w.Body.Bytes(), http.StatusMethodNotAllowed, httpapi.CodeUnsupported)
+		if got := w.Header().Get("Allow"); got != c.allow {
+			t.Errorf("%s %s: Allow = %q, want %q", c.method, c.target, got, c.allow)
+		}
+	}
+}
