@@ -428,3 +428,50 @@ func TestManifestTagsAndDeletes(t *testing.T) {
 	w = call(t, f.h, "GET", "/v2/team/app/manifests/b", nil)
 	checkError(t, "GET", w.Code, w.Header(), w.Body.Bytes(), http.StatusNotFound, httpapi.CodeManifestUnknown)
 }
+
+// TestAcceptNegotiation: a client that takes image manifests but not
+// indexes gets an index's linux/amd64 child, as older Docker clients expect.
+func TestAcceptNegotiation(t *testing.T) {
+	f := newFixture(t)
+	arm, armD := f.image(t, "team/app", "", "arm")
+	amd, amdD := f.image(t, "team/app", "", "amd")
+	var idx ocispec.Index
+	idx.SchemaVersion = 2
+	idx.MediaType = ocispec.MediaTypeImageIndex
+	idx.Manifests = []ocispec.Descriptor{
+		{MediaType: ocispec.MediaTypeImageManifest, Digest: armD, Size: int64(len(arm)), Platform: &ocispec.Platform{OS: "linux", Architecture: "arm64"}},
+		{MediaType: ocispec.MediaTypeImageManifest, Digest: amdD, Size: int64(len(amd)), Platform: &ocispec.Platform{OS: "linux", Architecture: "amd64"}},
+	}
+	ib, _ := json.Marshal(idx)
+	if w := call(t, f.h, "PUT", "/v2/team/app/manifests/multi", ib, "Content-Type", ocispec.MediaTypeImageIndex); w.Code != http.StatusCreated {
+		t.Fatalf("PUT index = %d %s", w.Code, w.Body)
+	}
+	id := digest.FromBytes(ib)
+	for _, c := range []struct {
+		accept string
+		body   []byte
+		mt     string
+	}{
+		{"", ib, ocispec.MediaTypeImageIndex},
+		{"*/*", ib, ocispec.MediaTypeImageIndex},
+		{ocispec.MediaTypeImageIndex, ib, ocispec.MediaTypeImageIndex},
+		{ocispec.MediaTypeImageManifest + ", " + ocispec.MediaTypeImageIndex, ib, ocispec.MediaTypeImageIndex},
+		{ocispec.MediaTypeImageManifest, amd, ocispec.MediaTypeImageManifest},
+		{"application/vnd.docker.distribution.manifest.v2+json, " + ocispec.MediaTypeImageManifest + ";q=0.5", amd, ocispec.MediaTypeImageManifest},
+		// No child fits: the index comes as it is and the client decides.
+		{"application/vnd.docker.distribution.manifest.v2+json", ib, ocispec.MediaTypeImageIndex},
+	} {
+		for _, ref := range []string{"multi", id.String()} {
+			w := call(t, f.h, "GET", "/v2/team/app/manifests/"+ref, nil, "Accept", c.accept)
+			d := digest.FromBytes(c.body).String()
+			if w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), c.body) ||
+				w.Header().Get("Docker-Content-Digest") != d || w.Header().Get("Content-Type") != c.mt {
+				t.Errorf("GET %s, Accept %q = %d %s %v; want %s", ref, c.accept, w.Code, w.Body, w.Header(), d)
+			}
+			h := call(t, f.h, "HEAD", "/v2/team/app/manifests/"+ref, nil, "Accept", c.accept)
+			if h.Header().Get("Docker-Content-Digest") != d || h.Header().Get("Content-Length") != strconv.Itoa(len(c.body)) {
+				t.Errorf("HEAD %s, Accept %q = %v; want %s", ref, c.accept, h.Header(), d)
+			}
+		}
+	}
+}

@@ -380,3 +380,36 @@ func TestAllowHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestSizeAndRateErrors: a body shorter than its declared length is
+// SIZE_INVALID; an upload over the registry's session cap is 429.
+func TestSizeAndRateErrors(t *testing.T) {
+	f := newFixture(t)
+	body := []byte("hello")
+	req := httptest.NewRequest("POST", "/v2/team/app/blobs/uploads/?digest="+digest.FromBytes(body).String(), bytes.NewReader(body))
+	req.ContentLength = 7
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, req)
+	checkError(t, "POST", w.Code, w.Header(), w.Body.Bytes(), http.StatusBadRequest, httpapi.CodeSizeInvalid)
+
+	reg, err := registry.NewMemory(registry.WithMaxUploads(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	h := httpapi.New(reg)
+	for i := range 3 {
+		w := call(t, h, "POST", "/v2/team/app/blobs/uploads/", nil)
+		if i < 2 {
+			if w.Code != http.StatusAccepted {
+				t.Fatalf("upload %d = %d %s", i, w.Code, w.Body)
+			}
+			continue
+		}
+		checkError(t, "POST", w.Code, w.Header(), w.Body.Bytes(), http.StatusTooManyRequests, httpapi.CodeTooManyRequests)
+	}
+	// A monolithic upload opens no session and still goes through.
+	if w := call(t, h, "POST", "/v2/team/app/blobs/uploads/?digest="+digest.FromBytes(body).String(), body); w.Code != http.StatusCreated {
+		t.Errorf("monolithic upload at the session cap = %d %s", w.Code, w.Body)
+	}
+}
