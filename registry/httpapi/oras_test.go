@@ -181,6 +181,22 @@ func TestORASReferrers(t *testing.T) {
 		if got := list(""); len(got) != 1 || got[0].Digest != sbom.Digest {
 			t.Errorf("referrers after deleting the signature = %+v", got)
 		}
+		// Copying the image with its referrers graph to another repository
+		// finds the SBOM through the referrers API.
+		mirror := orasRepo(t, srv, "mirror/app", nil)
+		if _, err := oras.ExtendedCopy(ctx, repo, "v1", mirror, "v1", oras.DefaultExtendedCopyOptions); err != nil {
+			t.Fatal(err)
+		}
+		var mirrored []ocispec.Descriptor
+		if err := mirror.Referrers(ctx, img, "", func(page []ocispec.Descriptor) error {
+			mirrored = append(mirrored, page...)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(mirrored) != 1 || mirrored[0].Digest != sbom.Digest {
+			t.Errorf("mirrored referrers = %+v", mirrored)
+		}
 	})
 }
 
