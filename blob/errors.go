@@ -85,7 +85,7 @@ func fastValid(s string) bool {
 		return false
 	}
 	for i := 0; i < len(enc); i++ {
-		if c := enc[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+		if c := enc[i]; c-'0' > 9 && c-'a' > 5 { // unsigned: one compare per range
 			return false
 		}
 	}
