@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,15 +17,6 @@ import (
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/httpapi"
 )
-
-// knownBug skips a test that shows a reported handler bug, unless
-// REGKIT_KNOWN_BUGS is set. Remove the call with the fix.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("REGKIT_KNOWN_BUGS") == "" {
-		t.Skip("known bug (set REGKIT_KNOWN_BUGS=1 to run): " + what)
-	}
-}
 
 func mustStatus(t *testing.T, w interface{ Result() *http.Response }, want int) {
 	t.Helper()
@@ -287,7 +277,6 @@ func TestHeadAndRange(t *testing.T) {
 // TestServeContentErrors: the errors http.ServeContent writes for a blob
 // GET should have the spec's JSON body like every other error.
 func TestServeContentErrors(t *testing.T) {
-	knownBug(t, "http.ServeContent answers a bad blob Range (416, text/plain) or a failed If-Match (412, octet-stream) without a JSON body")
 	f := newFixture(t)
 	f.image(t, "team/app", "v1", "1")
 	target := "/v2/team/app/blobs/" + digest.FromString("layer 1").String()

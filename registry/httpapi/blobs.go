@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,8 +60,49 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, repo *registry
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	http.ServeContent(w, r, "", time.Time{}, io.NewSectionReader(ra, 0, ra.Size()))
+	http.ServeContent(&contentErrors{ResponseWriter: w}, r, "", time.Time{}, io.NewSectionReader(ra, 0, ra.Size()))
 	return nil
+}
+
+// contentErrors turns the plain-text errors http.ServeContent writes (416
+// for a bad Range, 412 for a failed precondition) into the API's JSON error
+// body, keeping ServeContent's status and Content-Range.
+type contentErrors struct {
+	http.ResponseWriter
+	failed bool
+}
+
+func (c *contentErrors) WriteHeader(status int) {
+	if status < 400 {
+		c.ResponseWriter.WriteHeader(status)
+		return
+	}
+	c.failed = true
+	hd := c.Header()
+	hd.Del("Content-Length")
+	hd.Del("X-Content-Type-Options")
+	hd.Set("Content-Type", "application/json")
+	c.ResponseWriter.WriteHeader(status)
+	msg := http.StatusText(status)
+	if status == http.StatusRequestedRangeNotSatisfiable {
+		msg = "requested range not satisfiable"
+	}
+	_ = json.NewEncoder(c.ResponseWriter).Encode(errorBody{Errors: []apiError{{Code: CodeBlobUnknown, Message: msg}}})
+}
+
+func (c *contentErrors) Write(p []byte) (int, error) {
+	if c.failed {
+		return len(p), nil // ServeContent's plain-text message
+	}
+	return c.ResponseWriter.Write(p)
+}
+
+// ReadFrom keeps the ResponseWriter's sendfile path for blob bodies.
+func (c *contentErrors) ReadFrom(r io.Reader) (int64, error) {
+	if c.failed {
+		return io.Copy(io.Discard, r)
+	}
+	return io.Copy(c.ResponseWriter, r)
 }
 
 // deleteBlob removes the blob from the repository.

@@ -145,7 +145,10 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rt route, e
 	if r.Method == http.MethodHead {
 		return
 	}
-	_ = json.NewEncoder(w).Encode(struct {
-		Errors []apiError `json:"errors"`
-	}{[]apiError{{Code: code, Message: msg}}})
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []apiError{{Code: code, Message: msg}}})
+}
+
+// errorBody is the JSON body of every error response.
+type errorBody struct {
+	Errors []apiError `json:"errors"`
 }

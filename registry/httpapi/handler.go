@@ -97,7 +97,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route) error 
 		return nil
 	case kindCatalog:
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			return methodNotAllowed(w)
+			return methodNotAllowed(w, rt.kind)
 		}
 		if err := h.auth.Authorize(ctx, r, Access{Actions: []Action{ActionPull, ActionMetadataRead}}); err != nil {
 			return err
@@ -106,7 +106,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route) error 
 	}
 	ep, ok := endpointFor(rt, r)
 	if !ok {
-		return methodNotAllowed(w)
+		return methodNotAllowed(w, rt.kind)
 	}
 	repo, err := h.reg.Repository(ctx, rt.name)
 	if err != nil {
@@ -169,8 +169,23 @@ func endpointFor(rt route, r *http.Request) (endpoint, bool) {
 	return endpoint{}, false
 }
 
-func methodNotAllowed(w http.ResponseWriter) error {
-	w.Header().Set("Allow", "GET, HEAD")
+// allowed lists the methods each kind of endpoint serves.
+func allowed(k kind) string {
+	switch k {
+	case kindManifest:
+		return "GET, HEAD, PUT, DELETE"
+	case kindBlob:
+		return "GET, HEAD, DELETE"
+	case kindUploadStart:
+		return "POST"
+	case kindUpload:
+		return "GET, PATCH, PUT, DELETE"
+	}
+	return "GET, HEAD"
+}
+
+func methodNotAllowed(w http.ResponseWriter, k kind) error {
+	w.Header().Set("Allow", allowed(k))
 	return withCode(http.StatusMethodNotAllowed, CodeUnsupported, errUnsupportedMethod)
 }
 

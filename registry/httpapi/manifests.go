@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -63,6 +64,9 @@ func acceptList(r *http.Request) []string {
 
 // putManifest serves PUT of a manifest by tag or digest.
 func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, repo *registry.Repository, rt route) error {
+	if rt.ref == "" {
+		return withCode(http.StatusBadRequest, CodeManifestInvalid, errors.New("httpapi: manifest PUT needs a tag or digest"))
+	}
 	if r.ContentLength > h.maxManifest {
 		return withCode(http.StatusRequestEntityTooLarge, CodeManifestInvalid,
 			fmt.Errorf("httpapi: manifest of %d bytes is over the limit of %d: %w", r.ContentLength, h.maxManifest, registry.ErrTooLarge))
