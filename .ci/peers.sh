@@ -5,17 +5,22 @@
 #   .ci/peers.sh path distribution|ggcr            print the peer's binary path (installs it)
 #   .ci/peers.sh start distribution ADDR [DIR]     start CNCF distribution v3; prints its PID
 #   .ci/peers.sh start ggcr ADDR [DIR]             start `crane registry serve`; prints its PID
+#   .ci/peers.sh start registryd ADDR [DIR]        build and start this work tree's
+#                                                  examples/registryd; prints its PID
 #   .ci/peers.sh stop PID                          stop a peer this script started
 #
 # ADDR must be a loopback host:port (e.g. 127.0.0.1:5101). DIR is the peer's working
 # folder (made if missing, a fresh temp folder if omitted): it holds the log
 # (DIR/peer.log) and, for distribution, its config (DIR/config.yml) and filesystem
-# storage (DIR/storage). ggcr keeps manifests in memory always and blobs in memory too,
-# unless GGCR_DISK=1 puts blobs under DIR/blobs. The server runs detached; stop it with
-# `stop PID` (or kill PID). `start` waits until /v2/ answers, then prints the PID alone
-# on stdout (the folder is logged on stderr; DIR/peer.pid holds the PID too).
+# storage (DIR/storage); for registryd, its binary and its data folder (DIR/data, log
+# level from REGISTRYD_LOG, default warn). ggcr keeps manifests in memory always and
+# blobs in memory too, unless GGCR_DISK=1 puts blobs under DIR/blobs. The server runs
+# detached; stop it with `stop PID` (or kill PID). `start` waits until /v2/ answers,
+# then prints the PID alone on stdout (the folder is logged on stderr; DIR/peer.pid
+# holds the PID too).
 #
-# Binaries go to $REGKIT_TOOLS (default $HOME/.cache/regkit-tools), never into the repo.
+# Peer binaries go to $REGKIT_TOOLS (default $HOME/.cache/regkit-tools), never into the
+# repo; registryd's goes to DIR.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -27,7 +32,7 @@ peer_bin() {
   case $1 in
     distribution) go_install_pinned registry "$DISTRIBUTION_PKG" ;;
     ggcr|crane) go_install_pinned crane "$CRANE_PKG" ;;
-    *) die "unknown peer $1 (distribution or ggcr)" ;;
+    *) die "unknown peer $1 (distribution, ggcr or registryd)" ;;
   esac
 }
 
@@ -57,8 +62,11 @@ EOF
 start_peer() {
   local kind=$1 addr=$2 dir=${3:-}
   require_loopback "$addr"
-  local bin
-  bin=$(peer_bin "$kind")
+  local bin=""
+  case $kind in
+    registryd) ;;
+    *) bin=$(peer_bin "$kind") ;;
+  esac
   if [ -z "$dir" ]; then dir=$(mktemp -d "${TMPDIR:-/tmp}/regkit-peer-$kind.XXXXXX"); fi
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
@@ -76,6 +84,14 @@ start_peer() {
         cmd+=(--disk "$dir/blobs")
       fi
       ;;
+    registryd)
+      # Built from the work tree this script lives in, fresh each start.
+      (cd "$(dirname "${BASH_SOURCE[0]}")/.." && go build -o "$dir/registryd" ./examples/registryd) ||
+        die "building examples/registryd failed"
+      mkdir -p "$dir/data"
+      cmd=("$dir/registryd" -addr "$addr" -data "$dir/data" -log-level "${REGISTRYD_LOG:-warn}")
+      ;;
+    *) die "unknown peer $kind (distribution, ggcr or registryd)" ;;
   esac
   if curl -s -o /dev/null --max-time 1 "http://$addr/v2/"; then
     die "something already answers on $addr"
@@ -114,7 +130,7 @@ stop_peer() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 main() {
   [ $# -ge 1 ] || usage

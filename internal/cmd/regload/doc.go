@@ -17,7 +17,9 @@
 //	pullblob   GET one blob (by -digest, or the one pushblob pushes for -size and
 //	           -seed) and report MiB/s
 //	get        GET (or HEAD) one path with -c concurrent keep-alive connections for
-//	           -d; reports requests/s, latency percentiles and errors
+//	           -d; reports requests/s, latency percentiles and errors. By default it
+//	           speaks HTTP/1.1 itself (-client raw), which costs the CPU the server
+//	           shares a fraction of what net/http's client (-client std) costs
 //	manifests  push a config and a layer blob, then PUT -n distinct small image
 //	           manifests by tag and DELETE them by digest with -c clients; reports
 //	           PUT/s and DELETE/s

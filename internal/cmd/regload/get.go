@@ -34,6 +34,7 @@ func runGet(ctx context.Context, args []string, out io.Writer) error {
 	method := fs.String("method", "GET", "GET or HEAD")
 	accept := fs.String("accept", manifestAccept, "Accept header")
 	warm := fs.Duration("warmup", time.Second, "requests sent first and not counted")
+	client := fs.String("client", "raw", "raw (a minimal HTTP/1.1 client, cheap on the CPU) or std (net/http)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -49,6 +50,9 @@ func runGet(ctx context.Context, args []string, out io.Writer) error {
 	if *dur <= 0 || *dur > time.Hour || *warm < 0 || *warm > time.Minute {
 		return errors.New("-d must be within (0, 1h] and -warmup within [0, 1m]")
 	}
+	if *client != "raw" && *client != "std" {
+		return fmt.Errorf("bad -client %q: raw or std", *client)
+	}
 	if *limit < 1 || *limit > maxSamples {
 		return fmt.Errorf("-n must be within 1..%d", maxSamples)
 	}
@@ -59,7 +63,11 @@ func runGet(ctx context.Context, args []string, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	url := t.endpoint(*path)
-	fmt.Fprintf(out, "get: %s %s, %d connections, %v (after %v warm-up)\n", *method, url, *conc, *dur, *warm)
+	if t.base.Scheme != "http" {
+		*client = "std" // the raw client speaks plain HTTP only
+	}
+	fmt.Fprintf(out, "get: %s %s, %d connections, %v (after %v warm-up), %s client\n",
+		*method, url, *conc, *dur, *warm, *client)
 
 	one := func(ctx context.Context, _ int) (time.Duration, int, error) {
 		req, err := http.NewRequestWithContext(ctx, *method, url, nil)
@@ -76,6 +84,23 @@ func runGet(ctx context.Context, args []string, out io.Writer) error {
 		resp.Body.Close()
 		return time.Since(start), resp.StatusCode, err
 	}
+	if *client == "raw" {
+		// One connection per loop: a loop takes one from the pool for each request.
+		pool := make(chan *rawConn, *conc)
+		for i := 0; i < *conc; i++ {
+			pool <- newRawConn(t.base.Host, *method, t.base.Path+*path, *accept)
+		}
+		defer func() {
+			for i := 0; i < *conc; i++ {
+				(<-pool).close()
+			}
+		}()
+		one = func(ctx context.Context, _ int) (time.Duration, int, error) {
+			c := <-pool
+			defer func() { pool <- c }()
+			return c.do(ctx)
+		}
+	}
 	if *warm > 0 {
 		hammer(ctx, *conc, *warm, *limit, one)
 	}
@@ -90,8 +115,8 @@ func runGet(ctx context.Context, args []string, out io.Writer) error {
 	if r.failed() > 0 {
 		fmt.Fprintf(out, "  errors        %s (first: %v)\n", r.errorKinds(), r.firstErr)
 	}
-	fmt.Fprintf(out, "result: mode=get conns=%d requests=%d errors=%d seconds=%.3f rps=%.0f p50=%s p90=%s p99=%s max=%s\n",
-		*conc, r.ok, r.failed(), r.elapsed.Seconds(), perSecond(r.ok, r.elapsed), ms(lat.p50), ms(lat.p90), ms(lat.p99), ms(lat.max))
+	fmt.Fprintf(out, "result: mode=get client=%s conns=%d requests=%d errors=%d seconds=%.3f rps=%.0f p50=%s p90=%s p99=%s max=%s\n",
+		*client, *conc, r.ok, r.failed(), r.elapsed.Seconds(), perSecond(r.ok, r.elapsed), ms(lat.p50), ms(lat.p90), ms(lat.p99), ms(lat.max))
 	if r.failed() > 0 {
 		return fmt.Errorf("%d requests failed", r.failed())
 	}

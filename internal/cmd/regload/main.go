@@ -87,22 +87,9 @@ func newTarget(rawURL string, conns int) (*target, error) {
 	if conns < 1 {
 		conns = 1
 	}
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		Proxy: nil, // never through a proxy: the traffic stays on this machine
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := dialer.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			// The guard that matters: whatever name was asked for, the peer must be
-			// a loopback address (this also covers redirects).
-			if ta, ok := conn.RemoteAddr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
-				conn.Close()
-				return nil, fmt.Errorf("refusing connection to non-loopback %s", conn.RemoteAddr())
-			}
-			return conn, nil
-		},
+		Proxy:                 nil, // never through a proxy: the traffic stays on this machine
+		DialContext:           dialLoopback,
 		MaxIdleConns:          2 * conns,
 		MaxIdleConnsPerHost:   conns,
 		MaxConnsPerHost:       conns,
@@ -123,6 +110,23 @@ func newTarget(rawURL string, conns int) (*target, error) {
 		},
 	}
 	return &target{base: u, client: client}, nil
+}
+
+var dialer = &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+
+// dialLoopback connects to addr and keeps the connection only if its far end is a
+// loopback address. This is the guard that matters: whatever name was asked for, and
+// wherever a redirect pointed, no connection leaves this machine.
+func dialLoopback(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
+		conn.Close()
+		return nil, fmt.Errorf("refusing connection to non-loopback %s", conn.RemoteAddr())
+	}
+	return conn, nil
 }
 
 // loopbackHost reports whether host names this machine's loopback.

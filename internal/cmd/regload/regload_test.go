@@ -227,3 +227,55 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestRawClientFraming(t *testing.T) {
+	var mu sync.Mutex
+	conns := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		conns[r.RemoteAddr] = true
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/v2/chunked":
+			w.Write([]byte("part one, "))
+			w.(http.Flusher).Flush() // forces chunked encoding
+			w.Write([]byte("part two"))
+		case "/v2/close":
+			w.Header().Set("Connection", "close")
+			w.Write([]byte("bye"))
+		default:
+			w.Header().Set("Content-Length", "5")
+			w.Write([]byte("hello"))
+		}
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct {
+		method, path string
+		wantConns    int
+	}{
+		{"GET", "/v2/plain", 1}, {"HEAD", "/v2/plain", 1}, {"GET", "/v2/chunked", 1}, {"GET", "/v2/close", 20},
+	} {
+		clear(conns)
+		c := newRawConn(host, tc.method, tc.path, "")
+		for i := 0; i < 20; i++ {
+			if _, code, err := c.do(context.Background()); err != nil || code != 200 {
+				t.Fatalf("%s %s #%d: status %d, %v", tc.method, tc.path, i, code, err)
+			}
+		}
+		c.close()
+		if len(conns) != tc.wantConns {
+			t.Errorf("%s %s used %d connections, want %d", tc.method, tc.path, len(conns), tc.wantConns)
+		}
+	}
+}
+
+func TestGetWithStdClient(t *testing.T) {
+	srv := httptest.NewServer(newFake())
+	defer srv.Close()
+	runMode(t, "seed", "-url="+srv.URL)
+	out := runMode(t, "get", "-url="+srv.URL, "-client=std", "-c=2", "-d=100ms", "-warmup=0s", "-n=50")
+	if !strings.Contains(out, " requests=50 errors=0 ") {
+		t.Errorf("get -client=std:\n%s", out)
+	}
+}
