@@ -20,7 +20,7 @@ const (
 	checkpointEvery = 8 << 20
 	// writebackEvery is how many bytes a Writer writes between hints to the
 	// kernel to start writing them to disk.
-	writebackEvery = 16 << 20
+	writebackEvery = 4 << 20
 	// overlapMin is the smallest write whose file write runs on a second
 	// goroutine while the caller hashes it; below it, waking a goroutine
 	// costs more than it saves.
