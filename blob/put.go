@@ -14,12 +14,12 @@ import (
 // one and otherwise an upload hashed with expected's algorithm, which it
 // aborts on any failure. Put never reads more than one byte past size.
 func Put(ctx context.Context, s Storage, expected digest.Digest, size int64, r io.Reader) (Info, error) {
+	if p, ok := s.(Putter); ok {
+		return p.Put(ctx, expected, size, r) // validates expected itself
+	}
 	d, err := ParseDigest(string(expected))
 	if err != nil {
 		return Info{}, err
-	}
-	if p, ok := s.(Putter); ok {
-		return p.Put(ctx, d, size, r)
 	}
 	w, err := s.Writer(ctx, WithAlgorithm(d.Algorithm()))
 	if err != nil {
