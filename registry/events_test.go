@@ -2,10 +2,13 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/regkit/regkit/tag"
 )
 
 func TestEventsInCommitOrder(t *testing.T) {
@@ -100,6 +103,59 @@ func TestConcurrentTagPushes(t *testing.T) {
 				if _, err := repo.Manifests().Get(ctx, img.desc.Digest.String(), GetOptions{}); err != nil {
 					t.Fatal(err)
 				}
+			}
+		}
+		if rep, _ := r.Check(ctx); !rep.OK() {
+			t.Fatal(rep.Problems)
+		}
+	})
+}
+
+// TestGroupCommitIsolation: concurrent writes share transactions, yet a
+// refused write fails alone and every accepted one lands.
+func TestGroupCommitIsolation(t *testing.T) {
+	backends(t, func(t *testing.T, newReg func(...Option) *Registry) {
+		ctx := context.Background()
+		r := newReg()
+		repo := repoOf(t, r, "batch")
+		pushImage(t, repo, "locked", 1)
+		no := false
+		if _, err := repo.Tags().SetAttributes(ctx, "locked", tag.Patch{WriteEnabled: &no}); err != nil {
+			t.Fatal(err)
+		}
+		imgs := make([]image, 32)
+		for i := range imgs {
+			imgs[i] = buildImage(t, repo, 1, map[string]string{"i": fmt.Sprint(i)})
+		}
+		errs := make([]error, len(imgs))
+		var wg sync.WaitGroup
+		for i := range imgs {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				tg := fmt.Sprintf("ok%d", i)
+				if i%4 == 0 {
+					tg = "locked"
+				}
+				_, errs[i] = repo.Manifests().Put(ctx, imgs[i].bytes, PutOptions{MediaType: imgs[i].desc.MediaType, Tag: tg})
+			}(i)
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if i%4 == 0 {
+				if !errors.Is(err, ErrLocked) {
+					t.Fatalf("push %d to the locked tag: %v", i, err)
+				}
+				if _, err := repo.Manifests().Get(ctx, imgs[i].desc.Digest.String(), GetOptions{}); !errors.Is(err, ErrManifestUnknown) {
+					t.Fatalf("refused push %d left its manifest: %v", i, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("push %d: %v", i, err)
+			}
+			if d, err := repo.Tags().Resolve(ctx, fmt.Sprintf("ok%d", i)); err != nil || d.Digest != imgs[i].desc.Digest {
+				t.Fatalf("tag ok%d = %v, %v", i, d.Digest, err)
 			}
 		}
 		if rep, _ := r.Check(ctx); !rep.OK() {

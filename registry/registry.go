@@ -21,9 +21,12 @@ type Registry struct {
 	opts   options
 	events *dispatcher
 
-	// writeMu orders write transactions with their events: events reach
-	// subscribers in commit order. Reads never take it.
+	// writeMu is held by the goroutine committing a batch of write
+	// transactions (see update in commit.go); queueMu guards queue, the
+	// writes waiting for the next batch. Reads take neither.
 	writeMu sync.Mutex
+	queueMu sync.Mutex
+	queue   []*writeReq
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -143,23 +146,6 @@ type txn struct {
 func (t *txn) emit(ev Event) {
 	ev.Time = t.now
 	t.events = append(t.events, ev)
-}
-
-// update runs fn in one write transaction and publishes its events after
-// commit.
-func (r *Registry) update(ctx context.Context, fn func(*txn) error) error {
-	r.writeMu.Lock()
-	defer r.writeMu.Unlock()
-	var t *txn
-	err := r.meta.Update(ctx, func(tx meta.Tx) error {
-		t = &txn{Tx: tx, now: r.now()}
-		return fn(t)
-	})
-	if err != nil {
-		return err
-	}
-	r.events.publish(t.events)
-	return nil
 }
 
 // view runs fn in a read transaction.
