@@ -3,6 +3,7 @@ package blob
 import (
 	"context"
 	"io"
+	"os"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -45,6 +46,13 @@ type ReaderAt interface {
 	io.Closer
 	// Size returns the blob's length.
 	Size() int64
+}
+
+// Filer is an optional extension of ReaderAt for readers backed by an
+// operating-system file (blob/fs): the HTTP layer sends such blobs with
+// sendfile. The file must not be closed by the caller; Close the ReaderAt.
+type Filer interface {
+	File() *os.File
 }
 
 // Opener opens committed blobs for reading.

@@ -178,6 +178,10 @@ func (r *reader) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p,
 func (r *reader) Size() int64                             { return r.size }
 func (r *reader) Close() error                            { return r.f.Close() }
 
+// File returns the open blob file (blob.Filer), so an HTTP server can send
+// it with sendfile. Reading it moves its offset; ReadAt does not care.
+func (r *reader) File() *os.File { return r.f }
+
 // Delete implements blob.Deleter.
 func (s *Store) Delete(ctx context.Context, dgst digest.Digest) error {
 	d, err := parse(ctx, dgst)
