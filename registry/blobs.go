@@ -35,7 +35,7 @@ func (b *Blobs) Open(ctx context.Context, dgst digest.Digest) (blob.ReaderAt, er
 	if err := b.checkReadable(ctx, dgst); err != nil {
 		return nil, err
 	}
-	ra, err := b.repo.reg.blobs.ReaderAt(ctx, dgst)
+	ra, err := b.repo.reg.openBlob(ctx, dgst)
 	return ra, b.storageErr(err, dgst)
 }
 

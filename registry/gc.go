@@ -218,6 +218,7 @@ func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []q
 		if info, err := r.blobs.Stat(ctx, q.dgst); err == nil {
 			sizes[i] = info.Size
 		}
+		r.cache.drop(q.dgst)
 		if err := r.blobs.Delete(ctx, q.dgst); err != nil && !errors.Is(err, ErrNotFound) {
 			continue // stays marked; the next collection retries it
 		}

@@ -221,7 +221,7 @@ func (ms *Manifests) configPlatform(ctx context.Context, c ocispec.Descriptor) *
 	if c.Size <= 0 || c.Size > maxConfig || validDigest(c.Digest) != nil {
 		return nil
 	}
-	ra, err := ms.repo.reg.blobs.ReaderAt(ctx, c.Digest)
+	ra, err := ms.repo.reg.openBlob(ctx, c.Digest)
 	if err != nil {
 		return nil
 	}

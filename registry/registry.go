@@ -20,6 +20,7 @@ type Registry struct {
 	meta   meta.Store
 	opts   options
 	events *dispatcher
+	cache  *blobCache
 
 	// writeMu is held by the goroutine committing a batch of write
 	// transactions (see update in commit.go); queueMu guards queue, the
@@ -42,6 +43,7 @@ type options struct {
 	gcInterval   time.Duration
 	manifestOpts manifest.Options
 	maxUploads   int
+	cacheBytes   int64
 }
 
 // Option configures a Registry.
@@ -77,6 +79,11 @@ func WithManifestOptions(mo manifest.Options) Option {
 	return func(o *options) { o.manifestOpts = mo }
 }
 
+// WithBlobCache keeps up to maxBytes of small blobs (64 KiB or less:
+// configs, small layers, signatures) in memory (default 16 MiB; 0 turns the
+// cache off). Blobs are immutable, so the cache is never stale.
+func WithBlobCache(maxBytes int64) Option { return func(o *options) { o.cacheBytes = maxBytes } }
+
 // WithMaxUploads caps the number of unfinished upload sessions across the
 // registry (default 0: no cap). Starting one more fails with an error
 // wrapping ErrTooLarge, which the HTTP layer answers with 429.
@@ -89,9 +96,10 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		return nil, errorf(ErrInvalid, "New needs a blob storage and a metadata store")
 	}
 	o := options{
-		now:       time.Now,
-		grace:     24 * time.Hour,
-		uploadTTL: 24 * time.Hour,
+		now:        time.Now,
+		grace:      24 * time.Hour,
+		uploadTTL:  24 * time.Hour,
+		cacheBytes: 16 << 20,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -104,6 +112,7 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		meta:   store,
 		opts:   o,
 		events: newDispatcher(o.subscribers),
+		cache:  newBlobCache(o.cacheBytes),
 		stop:   make(chan struct{}),
 	}
 	if o.gcInterval > 0 {

@@ -307,3 +307,41 @@ func TestMaxUploads(t *testing.T) {
 		t.Fatalf("after cancel: %v", err)
 	}
 }
+
+func TestBlobCache(t *testing.T) {
+	ctx := context.Background()
+	for _, cache := range []int64{0, 1 << 20} {
+		r, _ := NewMemory(WithBlobCache(cache))
+		repo := repoOf(t, r, "app")
+		data := []byte("small config blob")
+		desc := putBlob(t, repo, "x", data)
+		read := func() ([]byte, error) {
+			ra, err := repo.Blobs().Open(ctx, desc.Digest)
+			if err != nil {
+				return nil, err
+			}
+			defer ra.Close()
+			return io.ReadAll(io.NewSectionReader(ra, 0, ra.Size()))
+		}
+		if b, err := read(); err != nil || !bytes.Equal(b, data) {
+			t.Fatalf("cache %d: first read %q, %v", cache, b, err)
+		}
+		// Remove the bytes behind the registry's back: only a cached copy
+		// can still answer.
+		if err := r.Blobs().Delete(ctx, desc.Digest); err != nil {
+			t.Fatal(err)
+		}
+		b, err := read()
+		if cache > 0 && (err != nil || !bytes.Equal(b, data)) {
+			t.Fatalf("cached read %q, %v", b, err)
+		}
+		if cache == 0 && !errors.Is(err, ErrBlobUnknown) {
+			t.Fatalf("uncached read after delete: %v", err)
+		}
+		// The link still governs visibility.
+		if _, err := repoOf(t, r, "other").Blobs().Open(ctx, desc.Digest); !errors.Is(err, ErrBlobUnknown) {
+			t.Fatalf("cache leaked across repositories: %v", err)
+		}
+		r.Close()
+	}
+}

@@ -100,9 +100,12 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, repo *regi
 		return err
 	}
 	hd := w.Header()
-	if m, perr := manifest.Parse(desc.MediaType, data, &manifest.Options{AllowUnknown: true, AllowSchema1: true, MaxSize: h.maxManifest}); perr == nil {
-		if s := m.Subject(); s != nil {
-			hd.Set("OCI-Subject", s.Digest.String())
+	if bytes.Contains(data, []byte(`"subject"`)) {
+		// Only referrers pay for a second parse, to name their subject.
+		if m, perr := manifest.Parse(desc.MediaType, data, &manifest.Options{AllowUnknown: true, AllowSchema1: true, MaxSize: h.maxManifest}); perr == nil {
+			if s := m.Subject(); s != nil {
+				hd.Set("OCI-Subject", s.Digest.String())
+			}
 		}
 	}
 	for _, tg := range opts.Tags {
