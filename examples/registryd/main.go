@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -41,6 +42,7 @@ type config struct {
 	addr, data, cert, key, level string
 	anonymousMount               bool
 	maxUploads                   int
+	debugAddr                    string
 	gcInterval, shutdown         time.Duration
 }
 
@@ -60,6 +62,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.key, "tls-key", env("REGKIT_TLS_KEY", ""), "TLS key file")
 	fs.StringVar(&c.level, "log-level", env("REGKIT_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	fs.BoolVar(&c.anonymousMount, "anonymous-mount", env("REGKIT_ANONYMOUS_MOUNT", "true") == "true", "let a mount without from= use any repository holding the blob (single-tenant registries)")
+	fs.StringVar(&c.debugAddr, "debug-addr", env("REGKIT_DEBUG_ADDR", ""), "serve Go profiles (/debug/pprof/) on this loopback address")
 	fs.IntVar(&c.maxUploads, "max-uploads", 1000, "cap on unfinished upload sessions (0: none)")
 	gc, err := time.ParseDuration(env("REGKIT_GC_INTERVAL", "1h"))
 	if err != nil {
@@ -104,6 +107,13 @@ func run(args []string) error {
 		ReadHeaderTimeout: 30 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if c.debugAddr != "" {
+		dbg := http.NewServeMux()
+		dbg.HandleFunc("/debug/pprof/", pprof.Index)
+		dbg.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		dbg.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		go func() { logger.Warn("debug server stopped", "err", http.ListenAndServe(c.debugAddr, dbg)) }()
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {

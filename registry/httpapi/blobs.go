@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +75,15 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, repo *registry
 		// ServeContent's header parsing and seeks.
 		hd.Set("Content-Length", strconv.FormatInt(ra.Size(), 10))
 		w.WriteHeader(http.StatusOK)
-		_, _ = io.Copy(w, io.LimitReader(body, ra.Size()))
+		if _, ok := body.(*os.File); ok {
+			_, _ = io.Copy(w, io.LimitReader(body, ra.Size())) // sendfile
+			return nil
+		}
+		// Through the response's buffer: a small blob leaves in the same
+		// write as the headers.
+		bp := h.bufs.Get().(*[]byte)
+		_, _ = io.CopyBuffer(onlyWriter{w}, onlyReader{body}, *bp)
+		h.bufs.Put(bp)
 		return nil
 	}
 	http.ServeContent(&contentErrors{ResponseWriter: w}, r, "", time.Time{}, body)
@@ -321,6 +330,10 @@ func (h *Handler) copyBody(dst io.Writer, body io.Reader) error {
 
 // onlyReader hides WriterTo/ReaderFrom so CopyBuffer uses our buffer.
 type onlyReader struct{ io.Reader }
+
+// onlyWriter hides the ResponseWriter's ReadFrom, which flushes headers
+// on their own before copying.
+type onlyWriter struct{ io.Writer }
 
 // parseContentRange reads "start-end" (optionally "bytes start-end").
 func parseContentRange(s string) (start, end int64, ok bool) {
