@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"bytes"
-	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -28,7 +27,7 @@ func (t *tx) Get(key []byte) ([]byte, error) {
 	}
 	k, v := t.b.Cursor().Seek(key)
 	if !bytes.Equal(k, key) {
-		return nil, &keyError{op: "get", key: clip(key), class: meta.ErrNotFound}
+		return nil, meta.NewKeyError(backend, "get", key, "", meta.ErrNotFound)
 	}
 	return v, nil
 }
@@ -42,7 +41,7 @@ func (t *tx) Put(key, value []byte) error {
 	v := make([]byte, len(value))
 	copy(v, value)
 	if err := t.b.Put(key, v); err != nil {
-		return &keyError{op: "put", key: clip(key), msg: err.Error(), class: meta.ErrInvalid}
+		return meta.NewKeyError(backend, "put", key, err.Error(), meta.ErrInvalid)
 	}
 	return nil
 }
@@ -53,7 +52,7 @@ func (t *tx) Delete(key []byte) error {
 		return err
 	}
 	if err := t.b.Delete(key); err != nil {
-		return &keyError{op: "delete", key: clip(key), msg: err.Error(), class: meta.ErrInvalid}
+		return meta.NewKeyError(backend, "delete", key, err.Error(), meta.ErrInvalid)
 	}
 	return nil
 }
@@ -62,10 +61,10 @@ func (t *tx) Delete(key []byte) error {
 // cursors do not survive changes to the bucket under them.
 func (t *tx) Scan(r meta.Range, fn func(key, value []byte) bool) error {
 	if t.done {
-		return &keyError{op: "scan", msg: "transaction has ended", class: meta.ErrInvalid}
+		return meta.NewKeyError(backend, "scan", nil, "transaction has ended", meta.ErrInvalid)
 	}
 	if fn == nil {
-		return &keyError{op: "scan", msg: "nil function", class: meta.ErrInvalid}
+		return meta.NewKeyError(backend, "scan", nil, "nil function", meta.ErrInvalid)
 	}
 	t.scanning++
 	defer func() { t.scanning-- }()
@@ -110,27 +109,14 @@ func (t *tx) Scan(r meta.Range, fn func(key, value []byte) bool) error {
 
 // check validates a read of key.
 func (t *tx) check(op string, key []byte) error {
-	switch {
-	case t.done:
-		return &keyError{op: op, key: clip(key), msg: "transaction has ended", class: meta.ErrInvalid}
-	case len(key) == 0:
-		return &keyError{op: op, msg: "empty key", class: meta.ErrInvalid}
-	case len(key) > meta.MaxKeySize:
-		return &keyError{op: op, key: clip(key), msg: fmt.Sprintf("key of %d bytes is over %d", len(key), meta.MaxKeySize), class: meta.ErrInvalid}
-	}
-	return nil
+	return meta.CheckCall(backend, op, key, t.state(), false)
 }
 
 // checkWrite validates a write of key.
 func (t *tx) checkWrite(op string, key []byte) error {
-	if err := t.check(op, key); err != nil {
-		return err
-	}
-	switch {
-	case !t.writable:
-		return &keyError{op: op, key: clip(key), msg: "read-only transaction", class: meta.ErrInvalid}
-	case t.scanning > 0:
-		return &keyError{op: op, key: clip(key), msg: "write inside Scan", class: meta.ErrInvalid}
-	}
-	return nil
+	return meta.CheckCall(backend, op, key, t.state(), true)
+}
+
+func (t *tx) state() meta.TxState {
+	return meta.TxState{Done: t.done, Writable: t.writable, Scanning: t.scanning > 0}
 }
