@@ -96,14 +96,21 @@ func run(args []string) error {
 	}
 	defer reg.Close()
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	api := httpapi.New(reg, httpapi.WithLogger(logger), httpapi.WithAnonymousMount(c.anonymousMount))
-	mux.Handle("/v2/", api)
-	mux.Handle("/v2", api)
+	// Two routes need no ServeMux (and its path cleaning on every request).
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/v2"):
+			api.ServeHTTP(w, r)
+		case r.URL.Path == "/healthz":
+			_, _ = io.WriteString(w, "ok\n")
+		default:
+			http.NotFound(w, r)
+		}
+	})
 
 	srv := &http.Server{
-		Handler:           logRequests(logger, mux),
+		Handler:           logRequests(logger, root),
 		ReadHeaderTimeout: 30 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -178,9 +185,15 @@ func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	return n, err
 }
 
-// logRequests writes one structured line per request.
+// logRequests writes one structured line per request (at info level; at
+// error for 5xx). When that level is off it costs nothing.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if !logger.Enabled(ctx, slog.LevelInfo) && !logger.Enabled(ctx, slog.LevelError) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
@@ -188,10 +201,13 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		if sw.status >= 500 {
 			lvl = slog.LevelError
 		}
-		if strings.HasPrefix(r.URL.Path, "/healthz") {
+		if r.URL.Path == "/healthz" {
 			lvl = slog.LevelDebug
 		}
-		logger.Log(r.Context(), lvl, "request", "method", r.Method, "path", r.URL.Path,
-			"status", sw.status, "bytes", sw.bytes, "duration", time.Since(start), "remote", r.RemoteAddr)
+		if logger.Enabled(ctx, lvl) {
+			logger.LogAttrs(ctx, lvl, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes), slog.Duration("duration", time.Since(start)),
+				slog.String("remote", r.RemoteAddr))
+		}
 	})
 }
