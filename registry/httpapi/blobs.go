@@ -319,13 +319,29 @@ func (h *Handler) cancelUpload(w http.ResponseWriter, r *http.Request, repo *reg
 }
 
 // copyBody streams a request body into an upload with a pooled buffer.
+//
+// It fills the whole buffer before each write: a chunked (streamed) body
+// arrives in the client's small pieces, and storage hashes and writes large
+// chunks in parallel but small ones one after the other.
 func (h *Handler) copyBody(dst io.Writer, body io.Reader) error {
 	bp := h.bufs.Get().(*[]byte)
 	defer h.bufs.Put(bp)
-	if _, err := io.CopyBuffer(dst, onlyReader{body}, *bp); err != nil {
-		return withCode(http.StatusBadRequest, CodeBlobUploadInvalid, fmt.Errorf("httpapi: reading upload body: %w", err))
+	buf := *bp
+	for {
+		n, err := io.ReadFull(body, buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return fmt.Errorf("httpapi: storing upload: %w", werr)
+			}
+		}
+		switch {
+		case err == nil:
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return nil
+		default:
+			return withCode(http.StatusBadRequest, CodeBlobUploadInvalid, fmt.Errorf("httpapi: reading upload body: %w", err))
+		}
 	}
-	return nil
 }
 
 // onlyReader hides WriterTo/ReaderFrom so CopyBuffer uses our buffer.
