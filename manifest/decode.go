@@ -238,18 +238,7 @@ func (d *decoder) common(doc *document, f int) (bool, error) {
 
 // decodeImage decodes an image manifest (OCI or Docker schema 2).
 func decodeImage(s string) (*document, error) {
-	d := decoder{s: s}
-	doc := new(document)
-	err := d.object(imageFields, func(f int, _ string) error {
-		if d.null() {
-			return nil
-		}
-		if f >= 0 {
-			doc.have |= 1 << f
-		}
-		if ok, err := d.common(doc, f); ok {
-			return err
-		}
+	return decodeDocument(s, imageFields, func(d *decoder, doc *document, f int) error {
 		switch f {
 		case tConfig:
 			return d.descriptor(&doc.config)
@@ -260,17 +249,28 @@ func decodeImage(s string) (*document, error) {
 		}
 		return d.skip()
 	})
-	if err == nil {
-		err = d.end()
-	}
-	return doc, err
 }
 
 // decodeIndex decodes an OCI index or a Docker manifest list.
 func decodeIndex(s string) (*document, error) {
+	return decodeDocument(s, indexFields, func(d *decoder, doc *document, f int) error {
+		if f == tManifests {
+			var err error
+			doc.layers, err = d.descriptors()
+			return err
+		}
+		return d.skip()
+	})
+}
+
+// decodeDocument decodes one JSON object of the given fields: nulls are
+// skipped, present fields are recorded in doc.have, the fields every type
+// shares go to decoder.common and the rest to field; nothing may follow
+// the object.
+func decodeDocument(s string, fields []string, field func(d *decoder, doc *document, f int) error) (*document, error) {
 	d := decoder{s: s}
 	doc := new(document)
-	err := d.object(indexFields, func(f int, _ string) error {
+	err := d.object(fields, func(f int, _ string) error {
 		if d.null() {
 			return nil
 		}
@@ -280,12 +280,7 @@ func decodeIndex(s string) (*document, error) {
 		if ok, err := d.common(doc, f); ok {
 			return err
 		}
-		if f == tManifests {
-			var err error
-			doc.layers, err = d.descriptors()
-			return err
-		}
-		return d.skip()
+		return field(&d, doc, f)
 	})
 	if err == nil {
 		err = d.end()
