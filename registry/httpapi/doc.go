@@ -10,4 +10,9 @@
 // content/metadata permissions); it may answer with a Basic or Bearer
 // challenge. The handler keeps no state: upload sessions live in the
 // registry, so any number of handlers may serve one registry.
+//
+// Limits: manifest bodies are capped (WithMaxManifestSize, 413 beyond it),
+// open upload sessions by registry.WithMaxUploads (429). Request-header size
+// and read/write timeouts belong to the host's http.Server (MaxHeaderBytes,
+// ReadHeaderTimeout, ReadTimeout); examples/registryd shows one setting.
 package httpapi
