@@ -1,14 +1,3 @@
-// Command registryd runs a regkit registry server: the OCI distribution API
-// over filesystem blobs and embedded metadata in one folder.
-//
-//	go run ./examples/registryd                      # 127.0.0.1:5000, data in ./data
-//	go run ./examples/registryd -addr :5000 -data /var/lib/regkit
-//
-// Every flag has an environment variable (REGKIT_ADDR, REGKIT_DATA,
-// REGKIT_TLS_CERT, REGKIT_TLS_KEY, REGKIT_LOG_LEVEL, REGKIT_GC_INTERVAL).
-// /healthz answers when the server is ready. SIGINT or SIGTERM stop it
-// gracefully: new connections are refused and running requests (uploads
-// among them) get up to -shutdown-timeout to finish.
 package main
 
 import (

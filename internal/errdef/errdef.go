@@ -1,13 +1,3 @@
-// Package errdef holds regkit's closed set of error classes.
-//
-// Every error a regkit package returns wraps exactly one of the classes below
-// (with %w, or through an [Error] built by [New]), so callers test the class
-// with errors.Is and never compare strings. The public packages re-export the
-// classes under their own names (blob.ErrNotFound is errdef.ErrNotFound), so
-// one errors.Is check works whichever package produced the error.
-//
-// The set is closed on purpose: a new class needs a new mapping in the HTTP
-// layer and a line in docs/ERRORS.md, so add one only when no class fits.
 package errdef
 
 import "errors"

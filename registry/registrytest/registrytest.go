@@ -1,11 +1,3 @@
-// Package registrytest starts a real, in-memory registry server for a test
-// in one line:
-//
-//	srv := registrytest.New(t)
-//	ref := srv.Host + "/team/app:v1" // push and pull with any client
-//
-// The server is an httptest.Server running registry/httpapi over an
-// in-memory registry.Registry; it stops when the test ends.
 package registrytest
 
 import (
