@@ -3,8 +3,6 @@ package registry
 import (
 	"encoding/binary"
 	"time"
-
-	"github.com/opencontainers/go-digest"
 )
 
 // The metadata key layout. Every key starts with a one-byte table tag and a
@@ -67,21 +65,12 @@ func prefix(table byte, parts ...string) []byte {
 }
 
 // timeKey encodes t for ordered keys.
-func timeKey(t time.Time) string { return timeKeyNanos(t.UnixNano()) }
-
-func timeKeyNanos(n int64) string {
+func timeKey(t time.Time) string {
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(n))
+	binary.BigEndian.PutUint64(b[:], uint64(t.UnixNano()))
 	return string(b[:])
 }
 
-// parseTimeKey decodes timeKey.
-func parseTimeKey(s string) time.Time {
-	if len(s) != 8 {
-		return time.Time{}
-	}
-	return time.Unix(0, int64(binary.BigEndian.Uint64([]byte(s))))
-}
 
 // lastPart returns what follows the last 0x00 in k.
 func lastPart(k []byte) string {
@@ -111,4 +100,3 @@ func splitKey(k []byte) []string {
 	return parts
 }
 
-func dg(s string) digest.Digest { return digest.Digest(s) }
