@@ -71,7 +71,6 @@ func timeKey(t time.Time) string {
 	return string(b[:])
 }
 
-
 // lastPart returns what follows the last 0x00 in k.
 func lastPart(k []byte) string {
 	for i := len(k) - 1; i >= 0; i-- {
@@ -99,4 +98,3 @@ func splitKey(k []byte) []string {
 	}
 	return parts
 }
-
