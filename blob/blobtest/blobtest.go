@@ -150,11 +150,11 @@ func commitErr(st blob.Storage, b []byte) (blob.Info, error) {
 	ctx := context.Background()
 	w, err := st.Writer(ctx)
 	if err != nil {
-		return blob.Info{}, fmt.Errorf("Writer: %w", err)
+		return blob.Info{}, fmt.Errorf("start writer: %w", err)
 	}
 	defer w.Close()
 	if _, err := w.Write(b); err != nil {
-		return blob.Info{}, fmt.Errorf("Write: %w", err)
+		return blob.Info{}, fmt.Errorf("write: %w", err)
 	}
 	d := dgst(digest.SHA256, b)
 	info, err := w.Commit(ctx, d, int64(len(b)))
