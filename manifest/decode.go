@@ -45,13 +45,7 @@ const (
 // digest and size.
 func (d *decoder) descriptor(desc *ocispec.Descriptor) error {
 	var have uint
-	err := d.object(descriptorFields, func(f int, _ string) error {
-		if d.null() {
-			return nil
-		}
-		if f >= 0 {
-			have |= 1 << f
-		}
+	err := d.members(descriptorFields, &have, func(f int) error {
 		var err error
 		switch f {
 		case dMediaType:
@@ -270,13 +264,7 @@ func decodeIndex(s string) (*document, error) {
 func decodeDocument(s string, fields []string, field func(d *decoder, doc *document, f int) error) (*document, error) {
 	d := decoder{s: s}
 	doc := new(document)
-	err := d.object(fields, func(f int, _ string) error {
-		if d.null() {
-			return nil
-		}
-		if f >= 0 {
-			doc.have |= 1 << f
-		}
+	err := d.members(fields, &doc.have, func(f int) error {
 		if ok, err := d.common(doc, f); ok {
 			return err
 		}

@@ -298,6 +298,21 @@ func (d *decoder) enter(open byte, want string) error {
 	return nil
 }
 
+// members reads an object like object, for the manifest types' fields: a
+// null value counts as absent and is skipped, every known key met is
+// recorded in *have (bit f), and fn gets the index of the key.
+func (d *decoder) members(fields []string, have *uint, fn func(f int) error) error {
+	return d.object(fields, func(f int, _ string) error {
+		if d.null() {
+			return nil
+		}
+		if f >= 0 {
+			*have |= 1 << f
+		}
+		return fn(f)
+	})
+}
+
 // object reads an object. fields lists the keys the caller interprets (at
 // most 64). For each member fn is called, positioned at the value, with the
 // index of the key in fields (-1 for other keys) and the key; it must

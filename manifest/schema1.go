@@ -60,13 +60,7 @@ func decodeSchema1(s string) (*Schema1, int64, uint, error) {
 	m := new(Schema1)
 	var have uint
 	var version int64
-	err := d.object(schema1Fields, func(f int, _ string) error {
-		if d.null() {
-			return nil
-		}
-		if f >= 0 {
-			have |= 1 << f
-		}
+	err := d.members(schema1Fields, &have, func(f int) error {
 		var err error
 		switch f {
 		case 0:
