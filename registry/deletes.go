@@ -186,16 +186,17 @@ func (r *Registry) deleteRepository(t *txn, name string) error {
 	if err != nil {
 		return err
 	}
-	var digests []digest.Digest
-	hasLinks := false
-	err = t.Scan(meta.Prefix(prefix(tLink, name)), func(_, _ []byte) bool {
-		hasLinks = true
-		return false
+	var digests, blobs []digest.Digest
+	// Links survive the manifest deletes below, so one scan serves both the
+	// existence check and the unlinking at the end.
+	err = t.Scan(meta.Prefix(prefix(tLink, name)), func(k, _ []byte) bool {
+		blobs = append(blobs, digest.Digest(lastPart(k)))
+		return true
 	})
 	if err != nil {
 		return err
 	}
-	if !repo.exists && !hasLinks {
+	if !repo.exists && len(blobs) == 0 {
 		return errorf(ErrNameUnknown, "repository %q", name)
 	}
 	var decodeErr error
@@ -232,14 +233,6 @@ func (r *Registry) deleteRepository(t *txn, name string) error {
 		if err := r.deleteManifest(t, repo, d, false); err != nil {
 			return err
 		}
-	}
-	var blobs []digest.Digest
-	err = t.Scan(meta.Prefix(prefix(tLink, name)), func(k, _ []byte) bool {
-		blobs = append(blobs, digest.Digest(lastPart(k)))
-		return true
-	})
-	if err != nil {
-		return err
 	}
 	for _, d := range blobs {
 		if err := r.unlink(t, name, d); err != nil {

@@ -83,12 +83,7 @@ func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (oci
 	rec := ms.newRecord(ctx, m)
 	desc := rec.descriptor(dgst)
 	name := ms.repo.name
-	var cas *casCond
-	if opts.IfTagAbsent {
-		cas = &casCond{}
-	} else if opts.IfTagMatch != "" {
-		cas = &casCond{want: opts.IfTagMatch}
-	}
+	cas := newCAS(opts.IfTagMatch, opts.IfTagAbsent)
 	err = reg.update(ctx, func(t *txn) error {
 		repo, err := loadRepo(t, name)
 		if err != nil {

@@ -11,10 +11,9 @@ import (
 // Tag bookkeeping shared by manifest pushes, tag moves, untags and deletes.
 // Each runs inside the caller's write transaction.
 
-// setTag points name at dgst (a manifest that exists in the repository). If
-// ifMatch is set the tag must currently point there (compare-and-swap;
-// "absent" is spelled by the zero digest together with mustBeNew). It
-// reports whether anything changed.
+// setTag points name at dgst (a manifest that exists in the repository),
+// after checking cas when it is not nil (see newCAS). It reports whether
+// anything changed.
 func (r *Registry) setTag(t *txn, repo *repoState, name string, dgst digest.Digest, cas *casCond) (bool, error) {
 	tk := key(tTag, repo.name, name)
 	var rec tagRecord
@@ -60,6 +59,18 @@ func (r *Registry) setTag(t *txn, repo *repoState, name string, dgst digest.Dige
 type casCond struct {
 	// want is the digest the tag must point to; empty means the tag must not exist.
 	want digest.Digest
+}
+
+// newCAS returns the condition of a tag move: nil for none, "must not
+// exist" when absent is set, else "must point to ifMatch" when it is given.
+func newCAS(ifMatch digest.Digest, absent bool) *casCond {
+	switch {
+	case absent:
+		return &casCond{}
+	case ifMatch != "":
+		return &casCond{want: ifMatch}
+	}
+	return nil
 }
 
 func (c *casCond) check(name string, ok bool, have digest.Digest) error {

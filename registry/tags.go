@@ -99,12 +99,7 @@ func (ts *Tags) Set(ctx context.Context, name string, dgst digest.Digest, opts S
 	if err := validDigest(dgst); err != nil {
 		return err
 	}
-	var cas *casCond
-	if opts.IfAbsent {
-		cas = &casCond{}
-	} else if opts.IfMatch != "" {
-		cas = &casCond{want: opts.IfMatch}
-	}
+	cas := newCAS(opts.IfMatch, opts.IfAbsent)
 	reg := ts.repo.reg
 	return reg.update(ctx, func(t *txn) error {
 		repo, err := loadRepo(t, ts.repo.name)
