@@ -178,29 +178,15 @@ func writeJSON(w http.ResponseWriter, r *http.Request, contentType string, v any
 
 // tagsList serves GET .../tags/list with n/last pagination.
 func (h *Handler) tagsList(w http.ResponseWriter, r *http.Request, repo *registry.Repository, rt route) error {
-	n, last, err := paging(r)
-	if err != nil {
-		return err
-	}
 	ctx := r.Context()
 	if _, err := repo.Properties(ctx); err != nil {
 		return err
 	}
-	tags := []string{}
-	if n != 0 {
-		limit := 0
-		if n > 0 {
-			limit = n + 1
-		}
-		got, err := repo.Tags().List(ctx, registry.ListOptions{Last: last, N: limit})
-		if err != nil {
-			return err
-		}
-		if n > 0 && len(got) > n {
-			got = got[:n]
-			nextLink(w, "/v2/"+rt.name+"/tags/list", got[n-1], n)
-		}
-		tags = append(tags, got...)
+	tags, err := page(w, r, "/v2/"+rt.name+"/tags/list", func(last string, limit int) ([]string, error) {
+		return repo.Tags().List(ctx, registry.ListOptions{Last: last, N: limit})
+	})
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, r, "application/json", struct {
 		Name string   `json:"name"`
@@ -210,29 +196,41 @@ func (h *Handler) tagsList(w http.ResponseWriter, r *http.Request, repo *registr
 
 // catalog serves GET /v2/_catalog with n/last pagination.
 func (h *Handler) catalog(w http.ResponseWriter, r *http.Request) error {
-	n, last, err := paging(r)
+	repos, err := page(w, r, "/v2/_catalog", func(last string, limit int) ([]string, error) {
+		return h.reg.Repositories(r.Context(), last, limit)
+	})
 	if err != nil {
 		return err
-	}
-	repos := []string{}
-	if n != 0 {
-		limit := 0
-		if n > 0 {
-			limit = n + 1
-		}
-		got, err := h.reg.Repositories(r.Context(), last, limit)
-		if err != nil {
-			return err
-		}
-		if n > 0 && len(got) > n {
-			got = got[:n]
-			nextLink(w, "/v2/_catalog", got[n-1], n)
-		}
-		repos = append(repos, got...)
 	}
 	return writeJSON(w, r, "application/json", struct {
 		Repositories []string `json:"repositories"`
 	}{repos})
+}
+
+// page reads one page of a name listing as n and last ask: it fetches one
+// name more than n to learn whether a next page exists, and then sets the
+// relative Link header to it. The result is never nil (JSON []).
+func page(w http.ResponseWriter, r *http.Request, path string, fetch func(last string, limit int) ([]string, error)) ([]string, error) {
+	n, last, err := paging(r)
+	if err != nil || n == 0 {
+		return []string{}, err
+	}
+	limit := 0 // n < 0: no limit
+	if n > 0 {
+		limit = n + 1
+	}
+	got, err := fetch(last, limit)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 && len(got) > n {
+		got = got[:n]
+		nextLink(w, path, got[n-1], n)
+	}
+	if got == nil {
+		got = []string{}
+	}
+	return got, nil
 }
 
 // referrers serves GET .../referrers/<digest>, filtered by artifactType.
