@@ -78,7 +78,9 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 		}
 	}()
 	h := d.Algorithm().Hash()
-	n, err := copyHashed(ctx, f, h, r, size)
+	k := newSink(f, path, s.direct, 0)
+	defer k.close()
+	n, err := copyHashed(ctx, k, h, r, size)
 	if err != nil {
 		return blob.Info{}, err
 	}
@@ -92,29 +94,25 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 	return info, err
 }
 
-// copyHashed writes r to f from offset 0 and into h, stopping once it has
-// read one byte more than size (when size is not negative), and returns the
-// count of bytes read. It buffers at most chunkSize bytes.
-func copyHashed(ctx context.Context, f *os.File, h hash.Hash, r io.Reader, size int64) (int64, error) {
+// copyHashed writes r through k from offset 0 and into h, stopping once it
+// has read one byte more than size (when size is not negative), and returns
+// the count of bytes read. It buffers at most chunkSize bytes.
+func copyHashed(ctx context.Context, k *sink, h hash.Hash, r io.Reader, size int64) (int64, error) {
 	bufSize := int64(chunkSize)
 	if size >= 0 {
 		bufSize = min(bufSize, size+1)
 		r = io.LimitReader(r, size+1)
 	}
-	buf := make([]byte, bufSize)
-	var n, kicked int64
+	buf := alignedBuffer(int(bufSize))
+	var n int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
 		m, rerr := io.ReadFull(r, buf)
 		if m > 0 {
-			var wb span
-			if end := n + int64(m); end-kicked >= writebackEvery {
-				wb, kicked = span{kicked, end - kicked}, end
-			}
-			if err := writeHashed(f, h, n, buf[:m], wb); err != nil {
-				return n, ioError("write "+f.Name(), err)
+			if err := writeHashed(k, h, n, buf[:m]); err != nil {
+				return n, ioError("write "+k.f.Name(), err)
 			}
 			n += int64(m)
 		}

@@ -40,9 +40,16 @@
 // Commit compares the hash of exactly the bytes in data with the digest.
 //
 // Large writes overlap hashing and writing: the caller's goroutine hashes a
-// buffer while a second goroutine writes it to the file. On Linux, written
-// ranges are handed to the kernel for writeback as the upload grows
-// (sync_file_range), so the fsync in Commit waits for little.
+// buffer while a second goroutine writes it to the file. On Linux the aligned
+// part of a large write goes through a second descriptor opened with O_DIRECT
+// (WithDirectIO, on by default): the bytes go from the caller's buffer to the
+// disk without being copied into the page cache, which on a small machine
+// costs as much CPU as hashing them, and nothing is left dirty for the fsync
+// in Commit. Unaligned edges and small writes go through the page cache, and
+// their ranges are handed to the kernel for writeback as the upload grows
+// (sync_file_range). A file system that refuses O_DIRECT turns it off for
+// that upload. The price is that a blob just written is not in the page
+// cache: its first read comes from the disk.
 //
 // Commit fsyncs data, renames it to blobs/<alg>/<xx>/<hex>, fsyncs that
 // directory (and any directory it had to create) and removes the upload

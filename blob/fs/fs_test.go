@@ -1,6 +1,7 @@
 package fs_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/regkit/regkit/blob"
@@ -19,10 +20,21 @@ func open(t testing.TB, dir string) *fs.Store {
 }
 
 func TestConformance(t *testing.T) {
-	blobtest.Run(t, func(t *testing.T) (blob.Storage, func() blob.Storage) {
-		dir := t.TempDir()
-		return open(t, dir), func() blob.Storage { return open(t, dir) }
-	})
+	for _, direct := range []bool{true, false} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			blobtest.Run(t, func(t *testing.T) (blob.Storage, func() blob.Storage) {
+				dir := t.TempDir()
+				reopen := func() blob.Storage {
+					s, err := fs.Open(dir, fs.WithDirectIO(direct))
+					if err != nil {
+						t.Fatalf("Open(%s): %v", dir, err)
+					}
+					return s
+				}
+				return reopen(), reopen
+			})
+		})
+	}
 }
 
 func FuzzWriter(f *testing.F) { blobtest.Fuzz(f, open(f, f.TempDir())) }

@@ -68,7 +68,8 @@ func (s *Store) Writer(ctx context.Context, opts ...blob.WriterOption) (blob.Wri
 }
 
 func (s *Store) newWriter(id, dir string, alg digest.Algorithm, h hash.Hash) (*writer, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "data"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	path := filepath.Join(dir, "data")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +78,7 @@ func (s *Store) newWriter(id, dir string, alg digest.Algorithm, h hash.Hash) (*w
 		w.closeFiles()
 		return nil, err
 	}
+	w.k = newSink(f, path, s.direct, 0)
 	w.sf, err = os.OpenFile(filepath.Join(dir, "state"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		w.closeFiles()
@@ -143,7 +145,8 @@ func (s *Store) resume(ctx context.Context, id string) (*writer, error) {
 		w.closeFiles()
 		return nil, err
 	}
-	w.off, w.ckpt, w.kicked = size, from, size
+	w.off, w.ckpt = size, from
+	w.k = newSink(f, filepath.Join(dir, "data"), s.direct, size)
 	if from != size {
 		if err := w.checkpoint(); err != nil {
 			w.closeFiles()

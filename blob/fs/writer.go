@@ -45,19 +45,19 @@ type writer struct {
 	id      string
 	dir     string
 	f       *os.File // data, flocked
+	k       *sink    // writes data
 	sf      *os.File // state
 	alg     digest.Algorithm
 	started time.Time
 
-	mu     sync.Mutex // guards the fields below; h and off change together
-	h      hash.Hash
-	off    int64 // bytes in data, all hashed into h
-	seq    uint64
-	ckpt   int64 // offset of the last checkpoint
-	kicked int64 // offset up to which writeback was requested
-	buf    []byte
-	done   bool  // committed or closed
-	err    error // a failed write left h ahead of data; only Close remains
+	mu   sync.Mutex // guards the fields below; h and off change together
+	h    hash.Hash
+	off  int64 // bytes in data, all hashed into h
+	seq  uint64
+	ckpt int64 // offset of the last checkpoint
+	buf  []byte
+	done bool  // committed or closed
+	err  error // a failed write left h ahead of data; only Close remains
 }
 
 var (
@@ -93,20 +93,11 @@ func (w *writer) Write(p []byte) (int, error) {
 	if err := w.usable(); err != nil {
 		return 0, err
 	}
-	// Once writebackEvery bytes are pending, ask the kernel to start writing
-	// them out, on the goroutine that writes p.
-	var wb span
-	if end := w.off + int64(len(p)); end-w.kicked >= writebackEvery {
-		wb = span{w.kicked, end - w.kicked}
-	}
-	if err := writeHashed(w.f, w.h, w.off, p, wb); err != nil {
+	if err := writeHashed(w.k, w.h, w.off, p); err != nil {
 		w.err = ioError("write upload "+w.id, err)
 		return 0, w.err
 	}
 	w.off += int64(len(p))
-	if wb.n > 0 {
-		w.kicked = w.off
-	}
 	if w.off-w.ckpt >= checkpointEvery {
 		if err := w.checkpoint(); err != nil {
 			w.err = ioError("checkpoint upload "+w.id, err)
@@ -117,10 +108,10 @@ func (w *writer) Write(p []byte) (int, error) {
 }
 
 // ReadFrom copies r into the upload in chunks large enough to overlap
-// hashing and writing; io.Copy uses it.
+// hashing and writing; io.Copy uses it. Its buffer is aligned for direct I/O.
 func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	if w.buf == nil {
-		w.buf = make([]byte, chunkSize)
+		w.buf = alignedBuffer(chunkSize)
 	}
 	var total int64
 	for {
@@ -141,31 +132,19 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-// span is a byte range of a file; n == 0 means none.
-type span struct{ off, n int64 }
-
-// writeHashed writes p at off in f and feeds it to h, then starts writeback
-// of wb. Large buffers are written by a second goroutine while this one
-// hashes, so the cost is the slower of the two instead of their sum.
-func writeHashed(f *os.File, h hash.Hash, off int64, p []byte, wb span) error {
-	write := func() error {
-		if _, err := f.WriteAt(p, off); err != nil {
-			return err
-		}
-		if wb.n > 0 {
-			startWriteback(f, wb.off, wb.n)
-		}
-		return nil
-	}
+// writeHashed writes p at off through k and feeds it to h. Large buffers
+// are written by a second goroutine while this one hashes, so the cost is
+// the slower of the two instead of their sum.
+func writeHashed(k *sink, h hash.Hash, off int64, p []byte) error {
 	if len(p) < overlapMin {
-		if err := write(); err != nil {
+		if err := k.writeAt(p, off); err != nil {
 			return err
 		}
 		h.Write(p)
 		return nil
 	}
 	done := make(chan error, 1)
-	go func() { done <- write() }()
+	go func() { done <- k.writeAt(p, off) }()
 	h.Write(p)
 	return <-done
 }
@@ -254,8 +233,13 @@ func (w *writer) finish(remove bool) error {
 
 func (w *writer) closeFiles() error {
 	var err error
+	if w.k != nil {
+		err = w.k.close()
+	}
 	if w.sf != nil {
-		err = w.sf.Close()
+		if cerr := w.sf.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if w.f != nil {
 		if cerr := w.f.Close(); err == nil {

@@ -1,0 +1,18 @@
+//go:build linux
+
+package fs
+
+import (
+	"os"
+	"syscall"
+)
+
+// openDirect opens path for writing with O_DIRECT, or returns nil where the
+// file system does not support it (tmpfs, for one).
+func openDirect(path string) *os.File {
+	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		return nil
+	}
+	return f
+}
