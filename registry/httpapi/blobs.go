@@ -318,28 +318,64 @@ func (h *Handler) cancelUpload(w http.ResponseWriter, r *http.Request, repo *reg
 	return nil
 }
 
-// copyBody streams a request body into an upload with a pooled buffer.
+// copyBody streams a request body into an upload with pooled buffers.
 //
-// It fills the whole buffer before each write: a chunked (streamed) body
+// It fills a whole buffer before each write: a chunked (streamed) body
 // arrives in the client's small pieces, and storage hashes and writes large
-// chunks in parallel but small ones one after the other.
+// chunks in parallel but small ones one after the other. Once the body proves
+// larger than one buffer, each full buffer is written on a second goroutine
+// while this one reads the next into another buffer, so the socket reads
+// overlap the storage's hashing instead of adding to it. Writes stay in
+// order, one at a time, and copyBody returns only after the last one ended.
 func (h *Handler) copyBody(dst io.Writer, body io.Reader) error {
 	bp := h.bufs.Get().(*[]byte)
 	defer h.bufs.Put(bp)
-	buf := *bp
+	cur := *bp
+	var (
+		spare    *[]byte
+		other    []byte
+		done     chan error
+		inflight bool
+	)
+	defer func() {
+		if spare != nil {
+			h.bufs.Put(spare)
+		}
+	}()
 	for {
-		n, err := io.ReadFull(body, buf)
+		n, rerr := io.ReadFull(body, cur)
+		if inflight {
+			inflight = false
+			if werr := <-done; werr != nil {
+				return fmt.Errorf("httpapi: storing upload: %w", werr)
+			}
+		}
 		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			if rerr == nil {
+				// A full buffer: more may follow. Write it while reading on.
+				if spare == nil {
+					spare = h.bufs.Get().(*[]byte)
+					other = *spare
+					done = make(chan error, 1)
+				}
+				go func(p []byte) {
+					_, err := dst.Write(p)
+					done <- err
+				}(cur[:n])
+				inflight = true
+				cur, other = other, cur
+				continue
+			}
+			if _, werr := dst.Write(cur[:n]); werr != nil {
 				return fmt.Errorf("httpapi: storing upload: %w", werr)
 			}
 		}
 		switch {
-		case err == nil:
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
+		case rerr == nil:
+		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
 			return nil
 		default:
-			return withCode(http.StatusBadRequest, CodeBlobUploadInvalid, fmt.Errorf("httpapi: reading upload body: %w", err))
+			return withCode(http.StatusBadRequest, CodeBlobUploadInvalid, fmt.Errorf("httpapi: reading upload body: %w", rerr))
 		}
 	}
 }
