@@ -58,12 +58,19 @@ func runPushBlob(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "  sha256        %8.1f MiB/s on one core (%v for the same bytes; generating them: %.0f MiB/s)\n",
 		shaRate, h.hashTime.Round(time.Millisecond), mibps(n, h.genTime))
 
+	// The payload is generated before the clock starts (streamed only if too large).
+	var body io.Reader
+	if b := payloadBytes(*seed, n); b != nil {
+		body = bytes.NewReader(b)
+	} else {
+		body = payload(*seed, n)
+	}
 	start := time.Now()
 	var serverDigest string
 	if *mode == "monolithic" {
-		serverDigest, err = t.pushMonolithic(ctx, *repo, h.digest, n, payload(*seed, n))
+		serverDigest, err = t.pushMonolithic(ctx, *repo, h.digest, n, body)
 	} else {
-		serverDigest, err = t.pushChunked(ctx, *repo, h.digest, n, int64(chunk), payload(*seed, n))
+		serverDigest, err = t.pushChunked(ctx, *repo, h.digest, n, int64(chunk), body)
 	}
 	elapsed := time.Since(start)
 	if err != nil {
