@@ -26,7 +26,8 @@ func NewMemory(opts ...Option) (*Registry, error) {
 
 // Open returns a Registry persisted in dir, the embedded default: blobs as
 // files under dir/blobs (blob/fs) and metadata in one bbolt file,
-// dir/meta.db. The folder is created if needed. Close closes both.
+// dir/meta.db, with a write-ahead log beside it (bolt.WithLog: one append and
+// one flush per commit). The folder is created if needed. Close closes both.
 func Open(dir string, opts ...Option) (*Registry, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("registry: create %s: %v: %w", dir, err, ErrUnavailable)
@@ -35,7 +36,7 @@ func Open(dir string, opts ...Option) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	store, err := bolt.Open(filepath.Join(dir, "meta.db"), bolt.WithLog())
 	if err != nil {
 		return nil, errors.Join(err, closeIf(blobs))
 	}

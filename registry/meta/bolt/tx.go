@@ -68,42 +68,7 @@ func (t *tx) Scan(r meta.Range, fn func(key, value []byte) bool) error {
 	}
 	t.scanning++
 	defer func() { t.scanning-- }()
-	c := t.b.Cursor()
-	var k, v []byte
-	if !r.Reverse {
-		if len(r.Start) > 0 {
-			k, v = c.Seek(r.Start)
-		} else {
-			k, v = c.First()
-		}
-		for ; k != nil; k, v = c.Next() {
-			if len(r.End) > 0 && bytes.Compare(k, r.End) >= 0 {
-				return nil
-			}
-			if !fn(k, v) {
-				return nil
-			}
-		}
-		return nil
-	}
-	if len(r.End) > 0 {
-		// Seek finds the first key at or past End; the walk starts one before.
-		if k, _ = c.Seek(r.End); k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
-	} else {
-		k, v = c.Last()
-	}
-	for ; k != nil; k, v = c.Prev() {
-		if len(r.Start) > 0 && bytes.Compare(k, r.Start) < 0 {
-			return nil
-		}
-		if !fn(k, v) {
-			return nil
-		}
-	}
+	scanBucket(t.b, r, fn)
 	return nil
 }
 
