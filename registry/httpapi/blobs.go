@@ -190,7 +190,11 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, repo *regi
 		if err != nil {
 			return err
 		}
-		if _, err := repo.Blobs().Put(ctx, d, r.ContentLength, r.Body); err != nil {
+		body := &bodyReader{r: r.Body}
+		if _, err := repo.Blobs().Put(ctx, d, r.ContentLength, body); err != nil {
+			if body.err != nil {
+				return badBody(body.err)
+			}
 			return err
 		}
 		return created(w, blobLocation(rt.name, d), d)
@@ -203,8 +207,9 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, repo *regi
 	if err != nil {
 		return err
 	}
-	if r.ContentLength > 0 {
-		// A body on POST without a digest is appended to the new session.
+	if r.ContentLength != 0 {
+		// A body on POST without a digest (of known length or chunked) is
+		// appended to the new session.
 		if err := h.copyBody(u, r.Body); err != nil {
 			u.Close()
 			return err
@@ -327,6 +332,8 @@ func (h *Handler) cancelUpload(w http.ResponseWriter, r *http.Request, repo *reg
 // while this one reads the next into another buffer, so the socket reads
 // overlap the storage's hashing instead of adding to it. Writes stay in
 // order, one at a time, and copyBody returns only after the last one ended.
+// A body cut short (the client went away before Content-Length bytes, or
+// before a chunked body's last chunk) is an error, never a complete upload.
 func (h *Handler) copyBody(dst io.Writer, body io.Reader) error {
 	bp := h.bufs.Get().(*[]byte)
 	defer h.bufs.Put(bp)
@@ -343,7 +350,7 @@ func (h *Handler) copyBody(dst io.Writer, body io.Reader) error {
 		}
 	}()
 	for {
-		n, rerr := io.ReadFull(body, cur)
+		n, rerr := fill(body, cur)
 		if inflight {
 			inflight = false
 			if werr := <-done; werr != nil {
@@ -358,26 +365,74 @@ func (h *Handler) copyBody(dst io.Writer, body io.Reader) error {
 					other = *spare
 					done = make(chan error, 1)
 				}
-				go func(p []byte) {
-					_, err := dst.Write(p)
-					done <- err
-				}(cur[:n])
+				go func(p []byte) { done <- writeAll(dst, p) }(cur[:n])
 				inflight = true
 				cur, other = other, cur
 				continue
 			}
-			if _, werr := dst.Write(cur[:n]); werr != nil {
+			if werr := writeAll(dst, cur[:n]); werr != nil {
 				return fmt.Errorf("httpapi: storing upload: %w", werr)
 			}
 		}
 		switch {
 		case rerr == nil:
-		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
+		case rerr == io.EOF:
 			return nil
 		default:
-			return withCode(http.StatusBadRequest, CodeBlobUploadInvalid, fmt.Errorf("httpapi: reading upload body: %w", rerr))
+			return badBody(rerr)
 		}
 	}
+}
+
+// fill reads from r until p is full or r fails. It returns io.EOF only at
+// the body's clean end, unlike io.ReadFull, which turns a body that ends
+// early (io.ErrUnexpectedEOF from net/http) into a short buffer.
+func fill(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// writeAll writes p to dst as one Write, reporting a short write and turning
+// a panic in dst (which on copyBody's second goroutine would end the
+// process) into an error.
+func writeAll(dst io.Writer, p []byte) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic in storage write: %v", v)
+		}
+	}()
+	n, err := dst.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	return err
+}
+
+// badBody is the error for a request body that could not be read whole.
+func badBody(err error) error {
+	return withCode(http.StatusBadRequest, CodeBlobUploadInvalid, fmt.Errorf("httpapi: reading upload body: %w", err))
+}
+
+// bodyReader remembers the first error reading a request body, so a failed
+// Put can tell the client's fault (400) from the storage's.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
 }
 
 // onlyReader hides WriterTo/ReaderFrom so CopyBuffer uses our buffer.
