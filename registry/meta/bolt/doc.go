@@ -26,6 +26,37 @@
 // file's name is as durable as its contents. [WithNoSync] trades that guarantee for speed, for tests and
 // benchmarks only.
 //
+// # Write-ahead log
+//
+// With [WithLog] (which registry.Open uses), an Update does not commit a
+// bbolt transaction. It runs fn against an in-memory layer (a
+// registry/meta/memory store) over a bbolt read snapshot, appends the
+// transaction's puts and deletes as one checksummed record to the current
+// log segment ("<path>.wal.<n>") with one pwrite, waits for one fdatasync,
+// and only then makes the layer's new version visible: nothing a reader
+// sees can be lost by a crash. Deletes are tombstones in the layer. Reads
+// look in the active layer, then in the layer being checkpointed, then in
+// the file; scans merge the three.
+//
+// When a segment passes [WithCheckpointBytes], the next Update wakes a
+// checkpointer: it starts a new segment, freezes the active layer, applies it
+// to the file in one ordinary (durable) bbolt transaction that also records
+// the last segment it covers under "wal-applied" in the info bucket, then
+// drops the layer and removes the covered segments. Writers wait only for
+// the rotation; readers never wait. Close checkpoints what is left. Open
+// replays, in one transaction, every segment past the applied mark; only the
+// newest segment may end in a torn record (an append the crash cut short,
+// never acknowledged), and a torn record in an older one makes Open fail
+// with meta.ErrUnavailable rather than silently drop committed data.
+// Segments are zero-filled and synced before use (the next one is prepared
+// after each checkpoint), so an append's fdatasync has no size change to
+// journal. If an append or a checkpoint fails, the store refuses writes
+// (meta.ErrUnavailable) until it is reopened, which replays the log.
+//
+// The trade: a commit costs one small write and one flush instead of
+// bbolt's page writes and two flushes, and the changes of the last
+// checkpoint interval are held in memory twice (layer and log).
+//
 // The freelist is not written on commit (it is rebuilt by scanning when the
 // file is opened after a crash) and is kept in a hash map, as etcd does:
 // both make commits cheaper and neither weakens durability.
