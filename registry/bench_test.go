@@ -17,7 +17,8 @@ import (
 )
 
 // benchBackends gives benchmarks a memory registry and the embedded one.
-// The embedded one syncs every commit, as in production, unless noSync.
+// The embedded one is what Open builds (bbolt behind its write-ahead log) and
+// syncs every commit, as in production, unless noSync.
 func benchBackends(b *testing.B, noSync bool, fn func(b *testing.B, r *Registry)) {
 	b.Run("memory", func(b *testing.B) {
 		r, err := NewMemory()
@@ -33,7 +34,7 @@ func benchBackends(b *testing.B, noSync bool, fn func(b *testing.B, r *Registry)
 		if err != nil {
 			b.Fatal(err)
 		}
-		var opts []bolt.Option
+		opts := []bolt.Option{bolt.WithLog()}
 		if noSync {
 			opts = append(opts, bolt.WithNoSync())
 		}
