@@ -249,6 +249,9 @@ func TestCopyBodyReadError(t *testing.T) {
 	}
 }
 
+// SettledGoroutines lets the external tests wait for goroutines the same way.
+var SettledGoroutines = cbGoroutines
+
 // cbGoroutines waits up to a few seconds for the goroutines to be at most
 // want and returns their last count.
 func cbGoroutines(want int) int {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -306,19 +305,6 @@ func (r *errAfter) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// settledGoroutines waits up to a few seconds for the number of goroutines
-// to fall to at most want and returns the last count.
-func settledGoroutines(want int) int {
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= want || time.Now().After(deadline) {
-			return n
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestCopyBodyHTTPReadError sends bodies that fail part way, some after the
 // handler has begun writing on its second goroutine, to every endpoint that
 // copies a body into an upload: each request fails with 400
@@ -372,7 +358,7 @@ func TestCopyBodyHTTPReadError(t *testing.T) {
 					w := httptest.NewRecorder()
 					h.ServeHTTP(w, req)
 					checkError(t, ep.method, w.Code, w.Header(), w.Body.Bytes(), http.StatusBadRequest, httpapi.CodeBlobUploadInvalid)
-					if after := settledGoroutines(before); after > before {
+					if after := httpapi.SettledGoroutines(before); after > before {
 						t.Errorf("%d goroutines after the request, %d before", after, before)
 					}
 				})

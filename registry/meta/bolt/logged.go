@@ -421,11 +421,8 @@ type entry struct{ k, v []byte }
 // (bounded by the checkpoint threshold), so their part of r is collected
 // first and interleaved with kv's cursor walk.
 func (t *ltx) Scan(r meta.Range, fn func(key, value []byte) bool) error {
-	if t.done {
-		return meta.NewKeyError(backend, "scan", nil, "transaction has ended", meta.ErrInvalid)
-	}
-	if fn == nil {
-		return meta.NewKeyError(backend, "scan", nil, "nil function", meta.ErrInvalid)
+	if err := checkScan(t.done, fn); err != nil {
+		return err
 	}
 	t.scanning++
 	defer func() { t.scanning-- }()

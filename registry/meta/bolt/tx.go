@@ -60,15 +60,23 @@ func (t *tx) Delete(key []byte) error {
 // Scan walks r with a bbolt cursor. Writes are refused meanwhile: bbolt's
 // cursors do not survive changes to the bucket under them.
 func (t *tx) Scan(r meta.Range, fn func(key, value []byte) bool) error {
-	if t.done {
+	if err := checkScan(t.done, fn); err != nil {
+		return err
+	}
+	t.scanning++
+	defer func() { t.scanning-- }()
+	scanBucket(t.b, r, fn)
+	return nil
+}
+
+// checkScan validates a Scan call of a transaction that may have ended.
+func checkScan(done bool, fn func(key, value []byte) bool) error {
+	if done {
 		return meta.NewKeyError(backend, "scan", nil, "transaction has ended", meta.ErrInvalid)
 	}
 	if fn == nil {
 		return meta.NewKeyError(backend, "scan", nil, "nil function", meta.ErrInvalid)
 	}
-	t.scanning++
-	defer func() { t.scanning-- }()
-	scanBucket(t.b, r, fn)
 	return nil
 }
 
