@@ -226,10 +226,8 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(meta.Tx) error) 
 		return fnErr
 	case err == nil:
 		return nil
-	case errors.Is(err, berrors.ErrDatabaseNotOpen):
-		return fmt.Errorf("meta/bolt: store is closed: %w", meta.ErrUnavailable)
 	default:
-		return fmt.Errorf("meta/bolt: %v: %w", err, meta.ErrUnavailable)
+		return sortErr(err)
 	}
 }
 

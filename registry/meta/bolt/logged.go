@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/regkit/regkit/registry/meta"
 	"github.com/regkit/regkit/registry/meta/memory"
@@ -217,7 +218,7 @@ func (s *Store) logRun(ctx context.Context, writable bool, fn func(meta.Tx) erro
 
 // sortErr wraps a bbolt error in meta's classes.
 func sortErr(err error) error {
-	if errors.Is(err, bbolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return fmt.Errorf("meta/bolt: store is closed: %w", meta.ErrUnavailable)
 	}
 	return fmt.Errorf("meta/bolt: %v: %w", err, meta.ErrUnavailable)
