@@ -20,24 +20,27 @@ const directAlign = 4096
 // go through the page cache as usual.
 type sink struct {
 	f      *os.File
-	direct *os.File // O_DIRECT descriptor of the same file; nil: page cache only
+	path   string   // f's path, opened again for direct I/O on the first large write
+	direct *os.File // O_DIRECT descriptor of the same file; nil: none (yet)
+	tried  bool     // direct was opened, or turned off: do not open it again
 	stage  []byte   // aligned copy of a caller's buffer that is not aligned
 	kicked int64    // offset up to which writeback of buffered bytes was requested
 }
 
-// newSink returns a sink writing f. With useDirect, it opens path again for
-// direct I/O where the system and file system allow it.
+// newSink returns a sink writing f. With useDirect, the first large write
+// opens path again for direct I/O where the system and file system allow
+// it, so small blobs never pay for a second descriptor.
 func newSink(f *os.File, path string, useDirect bool, kicked int64) *sink {
-	k := &sink{f: f, kicked: kicked}
-	if useDirect {
-		k.direct = openDirect(path)
-	}
-	return k
+	return &sink{f: f, path: path, tried: !useDirect, kicked: kicked}
 }
 
 // writeAt writes p at off. It may run on another goroutine than the caller
 // of the sink's other methods, never on two at once.
 func (k *sink) writeAt(p []byte, off int64) error {
+	if !k.tried && len(p) >= overlapMin {
+		k.tried = true
+		k.direct = openDirect(k.path)
+	}
 	if k.direct != nil && len(p) >= overlapMin {
 		// Head up to the next aligned offset, aligned middle, short tail.
 		head := int(-off & (directAlign - 1))

@@ -64,6 +64,7 @@ func (s *Store) Writer(ctx context.Context, opts ...blob.WriterOption) (blob.Wri
 		return nil, ioError("create upload", err)
 	}
 	w.dir = s.uploadDir(id)
+	w.k.path = filepath.Join(w.dir, "data") // the data file's name after the rename
 	return w, nil
 }
 

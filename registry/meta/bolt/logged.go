@@ -48,7 +48,6 @@ type logState struct {
 	layersMu sync.RWMutex
 	active   *memory.Store
 	flushing *memory.Store // being applied to kv; nil when none
-	flushSeq uint64        // last segment the flushing layer covers
 
 	kick chan struct{} // wakes the checkpointer
 	stop chan struct{} // closed by Close
@@ -108,7 +107,7 @@ func (s *Store) recoverLog(path string) (uint64, error) {
 					if kind == opDelete {
 						return kv.Delete(k)
 					}
-					return kv.Put(k, append([]byte(nil), v...))
+					return kv.Put(k, v) // v points into the segment's bytes, never changed
 				})
 			})
 			if errors.Is(err, errTorn) && i == len(seqs)-1 {
@@ -132,9 +131,6 @@ func (s *Store) recoverLog(path string) (uint64, error) {
 		_ = os.Remove(segmentPath(path, seq))
 	}
 	_ = os.Remove(sparePath(path))
-	if n := len(seqs); n > 0 && seqs[n-1] > applied {
-		applied = seqs[n-1]
-	}
 	return applied, nil
 }
 
@@ -171,6 +167,9 @@ func (s *Store) logRun(ctx context.Context, writable bool, fn func(meta.Tx) erro
 	}
 	defer btx.Rollback()
 	t := &ltx{b: btx.Bucket([]byte(kvBucket)), writable: writable}
+	if writable {
+		t.ops = make([]byte, recordHeader, 4096)
+	}
 	defer t.end()
 	var fnErr error
 	run := func(a meta.Tx) error {
@@ -178,7 +177,7 @@ func (s *Store) logRun(ctx context.Context, writable bool, fn func(meta.Tx) erro
 		if fnErr = fn(t); fnErr != nil {
 			return fnErr
 		}
-		if !writable || len(t.ops) == 0 {
+		if !writable || len(t.ops) <= recordHeader {
 			return nil
 		}
 		if err := l.seg.appendRecord(t.ops); err != nil {
@@ -260,7 +259,7 @@ func (s *Store) checkpoint() error {
 	l.seg = next
 	l.layersMu.Lock()
 	flushing := l.active
-	l.flushing, l.active, l.flushSeq = flushing, memory.New(), old.seq
+	l.flushing, l.active = flushing, memory.New()
 	l.layersMu.Unlock()
 	l.mu.Unlock()
 	_ = old.close()
@@ -351,7 +350,7 @@ type ltx struct {
 	writable bool
 	scanning int
 	done     bool
-	ops      []byte // the log record of an Update's changes
+	ops      []byte // the log record of an Update's changes, after recordHeader bytes of header space
 }
 
 func (t *ltx) end() { t.done = true }

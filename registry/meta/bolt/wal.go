@@ -131,13 +131,14 @@ func openSegment(dbPath string, seq uint64, f *os.File, sync bool) (*segment, er
 	return &segment{seq: seq, f: f, sync: sync}, nil
 }
 
-// appendRecord writes payload as one record and, unless the segment is
-// unsynced, waits until it is on disk.
-func (s *segment) appendRecord(payload []byte) error {
-	rec := make([]byte, recordHeader+len(payload))
+// appendRecord writes rec as one record and, unless the segment is
+// unsynced, waits until it is on disk. rec is the record's header space
+// (recordHeader bytes, filled in here) followed by its payload, so the
+// payload built by a transaction is written without a copy.
+func (s *segment) appendRecord(rec []byte) error {
+	payload := rec[recordHeader:]
 	binary.LittleEndian.PutUint32(rec[0:], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(rec[4:], crc32.Checksum(payload, castagnoli))
-	copy(rec[recordHeader:], payload)
 	n, err := s.f.WriteAt(rec, s.size)
 	s.size += int64(n)
 	if err != nil {
@@ -173,7 +174,7 @@ func readSegment(path string, fn func(payload []byte) error) error {
 		}
 		sum := binary.LittleEndian.Uint32(data[off+4:])
 		end := off + recordHeader + n
-		if n < 0 || end > len(data) || end < off || crc32.Checksum(data[off+recordHeader:end], castagnoli) != sum {
+		if end > len(data) || crc32.Checksum(data[off+recordHeader:end], castagnoli) != sum {
 			return fmt.Errorf("%s at offset %d: %w", filepath.Base(path), off, errTorn)
 		}
 		if err := fn(data[off+recordHeader : end]); err != nil {
