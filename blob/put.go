@@ -54,42 +54,6 @@ func writeAndCommit(ctx context.Context, w Writer, d digest.Digest, size int64, 
 	return w.Commit(ctx, d, size)
 }
 
-// copyBufferSize is the chunk Copy moves at a time: large enough that
-// backends can overlap hashing and writing, small enough for constant memory.
-const copyBufferSize = 1 << 20
-
-// Copy copies src to dst like io.Copy, with 1 MiB chunks, and stops with
-// ctx.Err() once ctx is done. Use it to feed a Writer from a network body.
-func Copy(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
-	if rf, ok := dst.(io.ReaderFrom); ok {
-		return rf.ReadFrom(ctxReader{ctx, src})
-	}
-	buf := make([]byte, copyBufferSize)
-	var total int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		n, rerr := io.ReadFull(src, buf)
-		if n > 0 {
-			m, werr := dst.Write(buf[:n])
-			total += int64(m)
-			if werr != nil {
-				return total, werr
-			}
-			if m != n {
-				return total, io.ErrShortWrite
-			}
-		}
-		switch {
-		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
-			return total, nil
-		case rerr != nil:
-			return total, rerr
-		}
-	}
-}
-
 // ctxReader fails reads once its context is done.
 type ctxReader struct {
 	ctx context.Context

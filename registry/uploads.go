@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"io"
 
 	"github.com/opencontainers/go-digest"
 
@@ -110,6 +111,15 @@ func (u *Upload) Size() int64 { return u.w.Size() }
 
 // Write appends p to the session.
 func (u *Upload) Write(p []byte) (int, error) { return u.w.Write(p) }
+
+// ReadFrom appends what r yields until io.EOF; io.Copy uses it. It is the
+// fast way to feed a session from a network body: reading r overlaps the
+// backend's hashing and writing (see blob.Copy). Any other error of r,
+// io.ErrUnexpectedEOF included, is returned after the bytes read before it
+// are appended.
+func (u *Upload) ReadFrom(r io.Reader) (int64, error) {
+	return blob.Copy(context.Background(), u.w, r)
+}
 
 // Close pauses the session, keeping its bytes for ResumeUpload.
 func (u *Upload) Close() error { return u.w.Close() }

@@ -80,7 +80,7 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 	h := d.Algorithm().Hash()
 	k := newSink(f, path, s.direct, 0)
 	defer k.close()
-	n, err := copyHashed(ctx, k, h, r, size)
+	n, err := s.copyHashed(ctx, k, h, r, size)
 	if err != nil {
 		return blob.Info{}, err
 	}
@@ -96,34 +96,20 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 
 // copyHashed writes r through k from offset 0 and into h, stopping once it
 // has read one byte more than size (when size is not negative), and returns
-// the count of bytes read. It buffers at most chunkSize bytes.
-func copyHashed(ctx context.Context, k *sink, h hash.Hash, r io.Reader, size int64) (int64, error) {
-	bufSize := int64(chunkSize)
+// the count of bytes read. A reader that ends early counts as ended: the
+// caller checks size and digest.
+func (s *Store) copyHashed(ctx context.Context, k *sink, h hash.Hash, r io.Reader, size int64) (int64, error) {
 	if size >= 0 {
-		bufSize = min(bufSize, size+1)
 		r = io.LimitReader(r, size+1)
 	}
-	buf := alignedBuffer(int(bufSize))
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		m, rerr := io.ReadFull(r, buf)
-		if m > 0 {
-			if err := writeHashed(k, h, n, buf[:m]); err != nil {
-				return n, ioError("write "+k.f.Name(), err)
-			}
-			n += int64(m)
-		}
-		switch {
-		case rerr == nil:
-		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
-			return n, nil
-		default:
-			return n, rerr
-		}
+	res := s.pump(ctx, k, h, 0, r, nil)
+	if res.writeErr != nil {
+		return res.n, ioError("write "+k.f.Name(), res.writeErr)
 	}
+	if res.readErr != nil && res.readErr != io.ErrUnexpectedEOF {
+		return res.n, res.readErr
+	}
+	return res.n, nil
 }
 
 // verifyExisting checks r against d and size without storing it, and

@@ -30,7 +30,8 @@ type Store struct {
 	uploads string
 	tmp     string
 
-	direct bool // write large aligned runs with direct I/O
+	direct bool       // write large aligned runs with direct I/O
+	bufs   bufferPool // buffers of the copy pipelines (pump)
 
 	mu   sync.Mutex
 	held map[string]bool // upload IDs a Writer of this Store holds

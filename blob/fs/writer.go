@@ -25,7 +25,7 @@ const (
 	// goroutine while the caller hashes it; below it, waking a goroutine
 	// costs more than it saves.
 	overlapMin = 128 << 10
-	// chunkSize is the buffer of ReadFrom and of re-hashing a file.
+	// chunkSize is the buffer of re-hashing a file.
 	chunkSize = 1 << 20
 )
 
@@ -55,7 +55,6 @@ type writer struct {
 	off  int64 // bytes in data, all hashed into h
 	seq  uint64
 	ckpt int64 // offset of the last checkpoint
-	buf  []byte
 	done bool  // committed or closed
 	err  error // a failed write left h ahead of data; only Close remains
 }
@@ -107,29 +106,38 @@ func (w *writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// ReadFrom copies r into the upload in chunks large enough to overlap
-// hashing and writing; io.Copy uses it. Its buffer is aligned for direct I/O.
+// ReadFrom copies r into the upload until r reports io.EOF; io.Copy uses
+// it. Reading, hashing and writing overlap (see pump), so a large body costs
+// about what hashing it costs. Any other error of r, io.ErrUnexpectedEOF
+// included, is returned once the bytes read before it are stored: a body
+// cut short is never mistaken for a complete one.
 func (w *writer) ReadFrom(r io.Reader) (int64, error) {
-	if w.buf == nil {
-		w.buf = alignedBuffer(chunkSize)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return 0, err
 	}
-	var total int64
-	for {
-		n, rerr := io.ReadFull(r, w.buf)
-		if n > 0 {
-			if _, err := w.Write(w.buf[:n]); err != nil {
-				return total, err
-			}
-			total += int64(n)
+	res := w.s.pump(context.Background(), w.k, w.h, w.off, r, func(end int64, state []byte) error {
+		w.seq++
+		c := checkpoint{seq: w.seq, offset: end, alg: w.alg, hash: state, started: w.started}
+		if err := writeCheckpoint(w.sf, c); err != nil {
+			return err
 		}
-		switch rerr {
-		case nil:
-		case io.EOF, io.ErrUnexpectedEOF:
-			return total, nil
-		default:
-			return total, rerr
+		w.ckpt = end
+		return nil
+	})
+	w.off += res.n
+	if res.writeErr != nil {
+		w.err = ioError("write upload "+w.id, res.writeErr)
+		return res.n, w.err
+	}
+	if w.off-w.ckpt >= checkpointEvery {
+		if err := w.checkpoint(); err != nil {
+			w.err = ioError("checkpoint upload "+w.id, err)
+			return res.n, w.err
 		}
 	}
+	return res.n, res.readErr
 }
 
 // writeHashed writes p at off through k and feeds it to h. Large buffers

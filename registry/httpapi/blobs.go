@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -323,96 +324,21 @@ func (h *Handler) cancelUpload(w http.ResponseWriter, r *http.Request, repo *reg
 	return nil
 }
 
-// copyBody streams a request body into an upload with pooled buffers.
-//
-// It fills a whole buffer before each write: a chunked (streamed) body
-// arrives in the client's small pieces, and storage hashes and writes large
-// chunks in parallel but small ones one after the other. Once the body proves
-// larger than one buffer, each full buffer is written on a second goroutine
-// while this one reads the next into another buffer, so the socket reads
-// overlap the storage's hashing instead of adding to it. Writes stay in
-// order, one at a time, and copyBody returns only after the last one ended.
-// A body cut short (the client went away before Content-Length bytes, or
-// before a chunked body's last chunk) is an error, never a complete upload.
+// copyBody streams a request body into an upload with blob.Copy, which
+// overlaps reading the body with the storage's hashing and writing. A body
+// cut short (the client went away before Content-Length bytes, or before a
+// chunked body's last chunk) is a 400, never a complete upload; a storage
+// failure is returned wrapped. It watches no context: a client that goes
+// away fails the body's reads, which is what tells the two cases apart.
 func (h *Handler) copyBody(dst io.Writer, body io.Reader) error {
-	bp := h.bufs.Get().(*[]byte)
-	defer h.bufs.Put(bp)
-	cur := *bp
-	var (
-		spare    *[]byte
-		other    []byte
-		done     chan error
-		inflight bool
-	)
-	defer func() {
-		if spare != nil {
-			h.bufs.Put(spare)
+	br := &bodyReader{r: body}
+	if _, err := blob.Copy(context.Background(), dst, br); err != nil {
+		if br.err != nil {
+			return badBody(br.err)
 		}
-	}()
-	for {
-		n, rerr := fill(body, cur)
-		if inflight {
-			inflight = false
-			if werr := <-done; werr != nil {
-				return fmt.Errorf("httpapi: storing upload: %w", werr)
-			}
-		}
-		if n > 0 {
-			if rerr == nil {
-				// A full buffer: more may follow. Write it while reading on.
-				if spare == nil {
-					spare = h.bufs.Get().(*[]byte)
-					other = *spare
-					done = make(chan error, 1)
-				}
-				go func(p []byte) { done <- writeAll(dst, p) }(cur[:n])
-				inflight = true
-				cur, other = other, cur
-				continue
-			}
-			if werr := writeAll(dst, cur[:n]); werr != nil {
-				return fmt.Errorf("httpapi: storing upload: %w", werr)
-			}
-		}
-		switch {
-		case rerr == nil:
-		case rerr == io.EOF:
-			return nil
-		default:
-			return badBody(rerr)
-		}
+		return fmt.Errorf("httpapi: storing upload: %w", err)
 	}
-}
-
-// fill reads from r until p is full or r fails. It returns io.EOF only at
-// the body's clean end, unlike io.ReadFull, which turns a body that ends
-// early (io.ErrUnexpectedEOF from net/http) into a short buffer.
-func fill(r io.Reader, p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		m, err := r.Read(p[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-// writeAll writes p to dst as one Write, reporting a short write and turning
-// a panic in dst (which on copyBody's second goroutine would end the
-// process) into an error.
-func writeAll(dst io.Writer, p []byte) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("panic in storage write: %v", v)
-		}
-	}()
-	n, err := dst.Write(p)
-	if err == nil && n < len(p) {
-		err = io.ErrShortWrite
-	}
-	return err
+	return nil
 }
 
 // badBody is the error for a request body that could not be read whole.

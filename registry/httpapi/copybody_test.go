@@ -19,8 +19,8 @@ import (
 	"github.com/regkit/regkit/registry/httpapi"
 )
 
-// mib is the size of the handler's pooled body buffer: copyBody switches to
-// reading ahead on a second buffer once a body fills one.
+// mib is the size of blob.Copy's buffer: it switches to reading ahead on a
+// second buffer once a body fills one.
 const mib = 1 << 20
 
 // copyBodySizes straddle the buffer size and span several buffers.
