@@ -2,17 +2,22 @@ package registry
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/regkit/regkit/registry/meta"
 )
 
-// Group commit. Every registry change is one call of update. Writers that
-// arrive while a commit is in progress queue up; the next writer to take
-// writeMu commits everything queued in one metadata transaction, so N
-// concurrent pushes cost one fsync instead of N. If any function in a batch
-// fails, the batch is rolled back and its functions run again one
-// transaction each, so one refused push never fails another. Events are
-// published after each commit, in commit order, while writeMu is held.
+// Group commit. Every registry change is one call of update. Writers queue
+// up; one of them at a time, the leader, takes everything queued (up to
+// maxBatch) and commits it in one metadata transaction, so N concurrent
+// pushes cost one fsync instead of N. The others sleep until the leader has
+// committed their write, or until it hands them the lead: a leader commits
+// batches until its own write is in one, then wakes the oldest waiting
+// writer to lead the next, so no writer commits for others for long and no
+// writer whose write is already committed stands in line for a lock. If any
+// function in a batch fails, the batch is rolled back and its functions run
+// again one transaction each, so one refused push never fails another.
+// Events are published after each commit, in commit order, by the leader.
 
 // writeReq is one queued write.
 type writeReq struct {
@@ -21,6 +26,28 @@ type writeReq struct {
 	t    *txn
 	err  error
 	done bool
+	// wake receives once: after the write is committed (done set), or when
+	// the write is handed the lead (done unset).
+	wake chan struct{}
+	// panicked is what fn panicked with, if it did; update panics with it
+	// again on the writer's own goroutine.
+	panicked any
+}
+
+// errPanicked fails the transaction of a write function that panicked.
+var errPanicked = fmt.Errorf("registry: write transaction panicked: %w", ErrUnavailable)
+
+// run calls fn, turning a panic into errPanicked so that the transaction it
+// shares with other writes is rolled back like after any failure, and the
+// panic goes back to its own writer instead of the batch's leader.
+func (req *writeReq) run(t *txn) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			req.panicked = v
+			err = errPanicked
+		}
+	}()
+	return req.fn(t)
 }
 
 // maxBatch caps how many writes share one transaction.
@@ -33,22 +60,64 @@ func (r *Registry) update(ctx context.Context, fn func(*txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &writeReq{ctx: ctx, fn: fn}
+	req := &writeReq{ctx: ctx, fn: fn, wake: make(chan struct{}, 1)}
 	r.queueMu.Lock()
 	r.queue = append(r.queue, req)
+	lead := !r.leading
+	r.leading = true
 	r.queueMu.Unlock()
-
-	r.writeMu.Lock()
-	defer r.writeMu.Unlock()
+	if !lead {
+		<-req.wake
+		if req.done {
+			return req.result()
+		}
+	}
+	var batch []*writeReq
+	defer func() {
+		if v := recover(); v != nil {
+			// The metadata store panicked (write functions cannot: see
+			// run): fail the batch, so its writers do not wait forever,
+			// pass the lead on, and go on panicking.
+			for _, b := range batch {
+				if !b.done {
+					b.finish(fmt.Errorf("registry: metadata store panicked: %v: %w", v, ErrUnavailable))
+				}
+			}
+			r.handOff()
+			panic(v)
+		}
+	}()
 	for !req.done {
 		r.queueMu.Lock()
 		n := min(len(r.queue), maxBatch)
-		batch := r.queue[:n:n]
+		batch = r.queue[:n:n]
 		r.queue = r.queue[n:]
 		r.queueMu.Unlock()
 		r.commit(batch)
 	}
+	r.handOff()
+	return req.result()
+}
+
+// result returns the write's error, or panics again with what its function
+// panicked with.
+func (req *writeReq) result() error {
+	if req.panicked != nil {
+		panic(req.panicked)
+	}
 	return req.err
+}
+
+// handOff ends a leader's turn: it wakes the oldest queued writer to lead
+// the next batch, or notes that no one leads.
+func (r *Registry) handOff() {
+	r.queueMu.Lock()
+	defer r.queueMu.Unlock()
+	if len(r.queue) > 0 {
+		r.queue[0].wake <- struct{}{}
+	} else {
+		r.leading = false
+	}
 }
 
 // commit runs a batch in one transaction, or each on its own after a
@@ -57,7 +126,7 @@ func (r *Registry) commit(batch []*writeReq) {
 	live := batch[:0:0]
 	for _, req := range batch {
 		if err := req.ctx.Err(); err != nil {
-			req.err, req.done = err, true
+			req.finish(err)
 			continue
 		}
 		live = append(live, req)
@@ -69,7 +138,7 @@ func (r *Registry) commit(batch []*writeReq) {
 		err := r.meta.Update(context.WithoutCancel(live[0].ctx), func(tx meta.Tx) error {
 			for _, req := range live {
 				req.t = &txn{Tx: tx, now: r.now()}
-				if err := req.fn(req.t); err != nil {
+				if err := req.run(req.t); err != nil {
 					return err
 				}
 			}
@@ -77,20 +146,26 @@ func (r *Registry) commit(batch []*writeReq) {
 		})
 		if err == nil {
 			for _, req := range live {
-				req.done = true
 				r.events.publish(req.t.events)
+				req.finish(nil)
 			}
 			return
 		}
 	}
 	for _, req := range live {
-		req.err = r.meta.Update(req.ctx, func(tx meta.Tx) error {
+		err := r.meta.Update(req.ctx, func(tx meta.Tx) error {
 			req.t = &txn{Tx: tx, now: r.now()}
-			return req.fn(req.t)
+			return req.run(req.t)
 		})
-		req.done = true
-		if req.err == nil {
+		if err == nil {
 			r.events.publish(req.t.events)
 		}
+		req.finish(err)
 	}
+}
+
+// finish ends a write with err and wakes its writer.
+func (req *writeReq) finish(err error) {
+	req.err, req.done = err, true
+	req.wake <- struct{}{}
 }

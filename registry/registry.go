@@ -22,12 +22,12 @@ type Registry struct {
 	events *dispatcher
 	cache  *blobCache
 
-	// writeMu is held by the goroutine committing a batch of write
-	// transactions (see update in commit.go); queueMu guards queue, the
-	// writes waiting for the next batch. Reads take neither.
-	writeMu sync.Mutex
+	// queueMu guards queue, the writes waiting for the next batch, and
+	// leading, set while one writer (the leader) commits batches (see
+	// update in commit.go). Reads take neither.
 	queueMu sync.Mutex
 	queue   []*writeReq
+	leading bool
 
 	closeOnce sync.Once
 	stop      chan struct{}
