@@ -118,6 +118,7 @@ func runManifests(ctx context.Context, args []string, out io.Writer) error {
 	count := fs.Int("n", 2000, "manifests to PUT (and then DELETE)")
 	dur := fs.Duration("d", 5*time.Minute, "upper bound on each phase")
 	del := fs.Bool("delete", true, "DELETE the manifests after pushing them")
+	client := fs.String("client", "raw", "raw (a minimal HTTP/1.1 client, cheap on the CPU) or std (net/http)")
 	layerSize := sizeFlag(1 << 10)
 	fs.Var(&layerSize, "layer", "size of the one layer every manifest references")
 	if err := parseFlags(fs, args); err != nil {
@@ -128,6 +129,9 @@ func runManifests(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if *conc < 1 || *conc > 1024 || *count < 1 || *count > 1_000_000 {
 		return errors.New("-c must be within 1..1024 and -n within 1..1000000")
+	}
+	if *client != "raw" && *client != "std" {
+		return fmt.Errorf("bad -client %q: raw or std", *client)
 	}
 	if int64(layerSize) > 64<<20 {
 		return errors.New("-layer must be at most 64MiB")
@@ -153,19 +157,25 @@ func runManifests(ctx context.Context, args []string, out io.Writer) error {
 		})
 		digests[i] = digestOf(bodies[i])
 	}
-	fmt.Fprintf(out, "manifests: %d manifests of %d bytes to %s/v2/%s by tag, %d clients (run %s)\n",
-		*count, len(bodies[0]), t.base, *repo, *conc, run)
+	if t.base.Scheme != "http" {
+		*client = "std" // the raw client speaks plain HTTP only
+	}
+	fmt.Fprintf(out, "manifests: %d manifests of %d bytes to %s/v2/%s by tag, %d clients (run %s), %s client\n",
+		*count, len(bodies[0]), t.base, *repo, *conc, run, *client)
+
+	send, closeSend := t.manifestSender(*client, *repo, *conc)
+	defer closeSend()
 
 	pushed := make([]bool, *count)
 	put := hammer(ctx, *conc, *dur, *count, func(ctx context.Context, i int) (time.Duration, int, error) {
-		lat, code, err := t.putManifest(ctx, *repo, fmt.Sprintf("load-%s-%d", run, i), bodies[i])
+		lat, code, err := send(ctx, http.MethodPut, fmt.Sprintf("load-%s-%d", run, i), bodies[i], http.StatusCreated)
 		pushed[i] = err == nil
 		return lat, code, err
 	})
 	report(out, "PUT", put)
 	failed := put.failed()
-	result := fmt.Sprintf("result: mode=manifests clients=%d put=%d put_errors=%d put_s=%.1f put_p50=%s put_p99=%s",
-		*conc, put.ok, put.failed(), perSecond(put.ok, put.elapsed), ms(put.latency().p50), ms(put.latency().p99))
+	result := fmt.Sprintf("result: mode=manifests client=%s clients=%d put=%d put_errors=%d put_s=%.1f put_p50=%s put_p99=%s",
+		*client, *conc, put.ok, put.failed(), perSecond(put.ok, put.elapsed), ms(put.latency().p50), ms(put.latency().p99))
 
 	if *del {
 		var todo []string
@@ -175,11 +185,7 @@ func runManifests(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 		rm := hammer(ctx, *conc, *dur, len(todo), func(ctx context.Context, i int) (time.Duration, int, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodDelete, t.endpoint("/v2/"+*repo+"/manifests/"+todo[i]), nil)
-			if err != nil {
-				return 0, 0, err
-			}
-			return t.timed(req, http.StatusAccepted)
+			return send(ctx, http.MethodDelete, todo[i], nil, http.StatusAccepted)
 		})
 		report(out, "DELETE", rm)
 		failed += rm.failed()
@@ -259,4 +265,46 @@ func runSeed(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "  manifest  %s\n  blob      %s\n", manifestPath, blobPath)
 	fmt.Fprintf(out, "result: mode=seed manifest_path=%s blob_path=%s manifest_digest=%s\n", manifestPath, blobPath, digestOf(body))
 	return nil
+}
+
+// manifestSender returns the function that makes one manifest request (PUT
+// with a body, DELETE without) and checks its status, through net/http
+// ("std") or a pool of conc raw connections ("raw"), and the function that
+// closes the pool.
+func (t *target) manifestSender(client, repo string, conc int) (func(ctx context.Context, method, ref string, body []byte, want int) (time.Duration, int, error), func()) {
+	if client == "std" {
+		return func(ctx context.Context, method, ref string, body []byte, want int) (time.Duration, int, error) {
+			if method == http.MethodPut {
+				return t.putManifest(ctx, repo, ref, body)
+			}
+			req, err := http.NewRequestWithContext(ctx, method, t.endpoint("/v2/"+repo+"/manifests/"+ref), nil)
+			if err != nil {
+				return 0, 0, err
+			}
+			return t.timed(req, want)
+		}, func() {}
+	}
+	pool := make(chan *rawConn, conc)
+	for range conc {
+		pool <- &rawConn{addr: t.base.Host, timeout: time.Minute}
+	}
+	send := func(ctx context.Context, method, ref string, body []byte, want int) (time.Duration, int, error) {
+		c := <-pool
+		defer func() { pool <- c }()
+		ct := ""
+		if body != nil {
+			ct = mediaManifest
+		}
+		path := t.base.Path + "/v2/" + repo + "/manifests/" + ref
+		lat, code, err := c.send(ctx, rawRequest(t.base.Host, method, path, ct, body))
+		if err == nil && code != want {
+			err = &statusError{method: method, url: path, code: code}
+		}
+		return lat, code, err
+	}
+	return send, func() {
+		for range conc {
+			(<-pool).close()
+		}
+	}
 }

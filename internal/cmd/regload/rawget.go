@@ -12,8 +12,9 @@ import (
 	"time"
 )
 
-// rawConn is one keep-alive HTTP/1.1 connection that sends the same GET or HEAD again
-// and again and reads only what it needs of each answer (status, length, framing).
+// rawConn is one keep-alive HTTP/1.1 connection that sends prepared requests (the same
+// GET or HEAD again and again, or PUTs and DELETEs built by rawRequest) and reads only
+// what it needs of each answer (status, length, framing).
 // It costs a fraction of net/http's client per request, so that on a small machine
 // the load tool leaves the CPU to the server it measures. Plain http only.
 type rawConn struct {
@@ -38,6 +39,19 @@ func newRawConn(host, method, path, accept string) *rawConn {
 	return &rawConn{addr: host, req: b.Bytes(), head: method == "HEAD", timeout: time.Minute}
 }
 
+// rawRequest returns a whole request of method for path on host, with a
+// Content-Type and body when body is not nil, for rawConn.send.
+func rawRequest(host, method, path, contentType string, body []byte) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: regload\r\nContent-Length: %d\r\n", method, path, host, len(body))
+	if contentType != "" {
+		fmt.Fprintf(&b, "Content-Type: %s\r\n", contentType)
+	}
+	b.WriteString("\r\n")
+	b.Write(body)
+	return b.Bytes()
+}
+
 func (c *rawConn) close() {
 	if c.conn != nil {
 		c.conn.Close()
@@ -49,12 +63,18 @@ func (c *rawConn) close() {
 // status; a request that got no complete answer returns an error and status 0. A
 // keep-alive connection the server had already closed is redialed once, uncounted.
 func (c *rawConn) do(ctx context.Context) (time.Duration, int, error) {
+	return c.send(ctx, c.req)
+}
+
+// send is do with another request than the connection's own (one that
+// rawRequest built, for a method whose answer has a body unless it is HEAD).
+func (c *rawConn) send(ctx context.Context, req []byte) (time.Duration, int, error) {
 	start := time.Now()
-	code, err := c.roundTrip(ctx)
+	code, err := c.roundTrip(ctx, req)
 	if err != nil && c.reused && code == 0 && (errors.Is(err, io.EOF) || isReset(err)) {
 		c.close()
 		start = time.Now()
-		code, err = c.roundTrip(ctx)
+		code, err = c.roundTrip(ctx, req)
 	}
 	if err != nil {
 		c.close()
@@ -68,7 +88,7 @@ func isReset(err error) bool {
 	return errors.As(err, &op) && !op.Timeout()
 }
 
-func (c *rawConn) roundTrip(ctx context.Context) (int, error) {
+func (c *rawConn) roundTrip(ctx context.Context, req []byte) (int, error) {
 	if c.conn == nil {
 		conn, err := dialLoopback(ctx, "tcp", c.addr)
 		if err != nil {
@@ -79,7 +99,7 @@ func (c *rawConn) roundTrip(ctx context.Context) (int, error) {
 	wasReused := c.reused
 	c.reused = true
 	c.conn.SetDeadline(time.Now().Add(c.timeout))
-	if _, err := c.conn.Write(c.req); err != nil {
+	if _, err := c.conn.Write(req); err != nil {
 		c.reused = wasReused
 		return 0, err
 	}
