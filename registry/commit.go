@@ -144,6 +144,7 @@ func (r *Registry) commit(batch []*writeReq) {
 			}
 			return nil
 		})
+		r.mcache.commitDone()
 		if err == nil {
 			for _, req := range live {
 				r.events.publish(req.t.events)
@@ -157,6 +158,7 @@ func (r *Registry) commit(batch []*writeReq) {
 			req.t = &txn{Tx: tx, now: r.now()}
 			return req.run(req.t)
 		})
+		r.mcache.commitDone()
 		if err == nil {
 			r.events.publish(req.t.events)
 		}

@@ -276,12 +276,18 @@ func (ms *Manifests) Stat(ctx context.Context, ref string, opts GetOptions) (oci
 }
 
 func (ms *Manifests) get(ctx context.Context, ref string, opts GetOptions, withBytes bool) (*Manifest, error) {
+	mc := ms.repo.reg.mcache
+	ck := cacheKey(ms.repo.name, ref)
+	if m, ok := mc.get(ck, withBytes); ok && !needsNegotiation(opts.Accept, m.Descriptor.MediaType) {
+		return m, nil
+	}
+	gen := mc.begin()
 	var out Manifest
 	var fallback digest.Digest
 	err := ms.resolve(ctx, ref, func(tx meta.Tx, dgst digest.Digest, rec *manifestRecord) error {
 		out.Descriptor = rec.descriptor(dgst)
-		negotiate := !accepts(opts.Accept, rec.MediaType) && manifest.IsIndexMediaType(rec.MediaType)
-		if !withBytes && !negotiate {
+		negotiate := needsNegotiation(opts.Accept, rec.MediaType)
+		if !withBytes && !negotiate && mc == nil {
 			return nil
 		}
 		b, err := tx.Get(key(tBytes, ms.repo.name, dgst.String()))
@@ -300,10 +306,17 @@ func (ms *Manifests) get(ctx context.Context, ref string, opts GetOptions, withB
 	if fallback != "" {
 		return ms.get(ctx, fallback.String(), GetOptions{}, withBytes)
 	}
+	mc.put(ck, gen, &out)
 	if !withBytes {
 		out.Bytes = nil
 	}
 	return &out, nil
+}
+
+// needsNegotiation reports whether a manifest of mediaType may be answered
+// with another (an index's child) for a client that accepts accept.
+func needsNegotiation(accept []string, mediaType string) bool {
+	return !accepts(accept, mediaType) && manifest.IsIndexMediaType(mediaType)
 }
 
 // defaultChild picks the linux/amd64 child of an index whose media type

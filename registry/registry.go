@@ -21,6 +21,7 @@ type Registry struct {
 	opts   options
 	events *dispatcher
 	cache  *blobCache
+	mcache *manifestCache
 
 	// queueMu guards queue, the writes waiting for the next batch, and
 	// leading, set while one writer (the leader) commits batches (see
@@ -44,6 +45,8 @@ type options struct {
 	manifestOpts manifest.Options
 	maxUploads   int
 	cacheBytes   int64
+
+	manifestCacheBytes int64
 }
 
 // Option configures a Registry.
@@ -84,6 +87,17 @@ func WithManifestOptions(mo manifest.Options) Option {
 // cache off). Blobs are immutable, so the cache is never stale.
 func WithBlobCache(maxBytes int64) Option { return func(o *options) { o.cacheBytes = maxBytes } }
 
+// WithManifestCache keeps up to maxBytes of recently read manifests (64 KiB
+// or less each) in memory, so pulls of a hot tag cost no metadata
+// transaction (default 8 MiB; 0 turns the cache off). Every commit of this
+// Registry invalidates the whole cache, so it never serves a manifest, tag
+// or lock state older than the last write. That relies on this Registry
+// being the only writer of its metadata store: turn the cache off when
+// other processes write the same store.
+func WithManifestCache(maxBytes int64) Option {
+	return func(o *options) { o.manifestCacheBytes = maxBytes }
+}
+
 // WithMaxUploads caps the number of unfinished upload sessions across the
 // registry (default 0: no cap). Starting one more fails with an error
 // wrapping ErrTooLarge, which the HTTP layer answers with 429.
@@ -100,6 +114,8 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		grace:      24 * time.Hour,
 		uploadTTL:  24 * time.Hour,
 		cacheBytes: 16 << 20,
+
+		manifestCacheBytes: 8 << 20,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -113,6 +129,7 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		opts:   o,
 		events: newDispatcher(o.subscribers),
 		cache:  newBlobCache(o.cacheBytes),
+		mcache: newManifestCache(o.manifestCacheBytes),
 		stop:   make(chan struct{}),
 	}
 	if o.gcInterval > 0 {
