@@ -40,7 +40,14 @@
 // Commit compares the hash of exactly the bytes in data with the digest.
 //
 // Large writes overlap hashing and writing: the caller's goroutine hashes a
-// buffer while a second goroutine writes it to the file. On Linux the aligned
+// buffer while a second goroutine writes it to the file. Feeding a Writer
+// from a reader (its ReadFrom, which io.Copy and blob.Copy use, and Put)
+// runs a three-stage pipeline instead: one goroutine reads into four cycling
+// 2 MiB buffers, the caller hashes them in order, another writes each one as
+// soon as it is full, so a slow disk write does not stall the hash. Its
+// checkpoints are saved after the bytes they cover are written, and a reader
+// that ends early (io.ErrUnexpectedEOF) is an error, never a complete
+// upload. On Linux the aligned
 // part of a large write goes through a second descriptor opened with O_DIRECT
 // (WithDirectIO, on by default): the bytes go from the caller's buffer to the
 // disk without being copied into the page cache, which on a small machine
