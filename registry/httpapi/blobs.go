@@ -216,6 +216,7 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, repo *regi
 		// A body on POST without a digest (of known length or chunked) is
 		// appended to the new session.
 		if err := h.copyBody(u, r.Body); err != nil {
+			setUploadHeaders(w, rt.name, u.ID(), u.Size()) // as for PATCH
 			u.Close()
 			return err
 		}
@@ -281,6 +282,9 @@ func (h *Handler) patchUpload(w http.ResponseWriter, r *http.Request, repo *regi
 		}
 	}
 	if err := h.copyBody(u, r.Body); err != nil {
+		// The bytes read before the failure stay in the session: its
+		// Range tells the client where to resume.
+		setUploadHeaders(w, rt.name, rt.ref, u.Size())
 		return err
 	}
 	size := u.Size()
@@ -310,6 +314,7 @@ func (h *Handler) putUpload(w http.ResponseWriter, r *http.Request, repo *regist
 		}
 	}
 	if err := h.copyBody(u, r.Body); err != nil {
+		setUploadHeaders(w, rt.name, rt.ref, u.Size()) // as for PATCH
 		return err
 	}
 	if _, err := u.Commit(ctx, d, -1); err != nil {
