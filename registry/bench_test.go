@@ -19,9 +19,9 @@ import (
 // benchBackends gives benchmarks a memory registry and the embedded one.
 // The embedded one is what Open builds (bbolt behind its write-ahead log) and
 // syncs every commit, as in production, unless noSync.
-func benchBackends(b *testing.B, noSync bool, fn func(b *testing.B, r *Registry)) {
+func benchBackends(b *testing.B, noSync bool, fn func(b *testing.B, r *Registry), opts ...Option) {
 	b.Run("memory", func(b *testing.B) {
-		r, err := NewMemory()
+		r, err := NewMemory(opts...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -34,16 +34,16 @@ func benchBackends(b *testing.B, noSync bool, fn func(b *testing.B, r *Registry)
 		if err != nil {
 			b.Fatal(err)
 		}
-		opts := []bolt.Option{bolt.WithLog()}
+		bopts := []bolt.Option{bolt.WithLog()}
 		if noSync {
-			opts = append(opts, bolt.WithNoSync())
+			bopts = append(bopts, bolt.WithNoSync())
 		}
-		store, err := bolt.Open(dir+"/meta.db", opts...)
+		store, err := bolt.Open(dir+"/meta.db", bopts...)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer store.Close()
-		r, err := New(blobs, store)
+		r, err := New(blobs, store, opts...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -69,28 +69,36 @@ func manifestOfSize(cfg, layer ocispec.Descriptor, size int, n int) []byte {
 }
 
 // BenchmarkResolveAndRead: resolve a tag and read a 2 KiB manifest
-// in-process (the hot path of every pull).
+// in-process (the hot path of every pull), through the metadata store
+// ("uncached") and with the manifest cache on (the default).
 func BenchmarkResolveAndRead(b *testing.B) {
-	benchBackends(b, false, func(b *testing.B, r *Registry) {
-		ctx := context.Background()
-		repo := repoOf(b, r, "bench/app")
-		cfg := putBlob(b, repo, ocispec.MediaTypeImageConfig, []byte(`{"os":"linux","architecture":"amd64"}`))
-		layer := putBlob(b, repo, ocispec.MediaTypeImageLayerGzip, randomBytes(b, 1024))
-		body := manifestOfSize(cfg, layer, 2048, 0)
-		if _, err := repo.Manifests().Put(ctx, body, PutOptions{MediaType: ocispec.MediaTypeImageManifest, Tag: "latest"}); err != nil {
-			b.Fatal(err)
-		}
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
-			m, err := repo.Manifests().Get(ctx, "latest", GetOptions{})
-			if err != nil || len(m.Bytes) != len(body) {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
-	})
+	for _, c := range []struct {
+		name string
+		opts []Option
+	}{{"uncached", []Option{WithManifestCache(0)}}, {"cached", nil}} {
+		b.Run(c.name, func(b *testing.B) {
+			benchBackends(b, false, func(b *testing.B, r *Registry) {
+				ctx := context.Background()
+				repo := repoOf(b, r, "bench/app")
+				cfg := putBlob(b, repo, ocispec.MediaTypeImageConfig, []byte(`{"os":"linux","architecture":"amd64"}`))
+				layer := putBlob(b, repo, ocispec.MediaTypeImageLayerGzip, randomBytes(b, 1024))
+				body := manifestOfSize(cfg, layer, 2048, 0)
+				if _, err := repo.Manifests().Put(ctx, body, PutOptions{MediaType: ocispec.MediaTypeImageManifest, Tag: "latest"}); err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					m, err := repo.Manifests().Get(ctx, "latest", GetOptions{})
+					if err != nil || len(m.Bytes) != len(body) {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+			}, c.opts...)
+		})
+	}
 }
 
 // BenchmarkTagPage: list one page of 100 tags from the middle of a

@@ -5,10 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regkit/regkit/registry/meta"
 	"github.com/regkit/regkit/registry/meta/bolt"
@@ -32,21 +35,60 @@ func TestConformanceWithLog(t *testing.T) {
 // process), and returns the copy's database path.
 func snapshotFiles(t *testing.T, dir string) string {
 	t.Helper()
-	out := t.TempDir()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+	// The store may be checkpointing in the background: a copy is a crash
+	// image only if no file changed while it was taken, so copy until the
+	// folder looks the same before and after.
+	for range 1000 {
+		out := t.TempDir()
+		before, err := listing(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(out, e.Name()), b, 0o600); err != nil {
+		ok := true
+		for name := range before {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if errors.Is(err, fs.ErrNotExist) {
+				ok = false
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(out, name), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after, err := listing(dir)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if ok && maps.Equal(before, after) {
+			return filepath.Join(out, "meta.db")
+		}
+		time.Sleep(time.Millisecond)
 	}
-	return filepath.Join(out, "meta.db")
+	t.Fatal("the store's files kept changing; no consistent snapshot")
+	return ""
+}
+
+// listing returns the size and modification time of every file in dir.
+func listing(dir string) (map[string]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(ents))
+	for _, e := range ents {
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		m[e.Name()] = fmt.Sprint(fi.Size(), fi.ModTime().UnixNano())
+	}
+	return m, nil
 }
 
 func get(t *testing.T, s meta.Store, key string) (string, error) {
