@@ -2,4 +2,16 @@
 // repositories, a Repository holds blobs, manifests and tags, and every
 // change runs in one metadata transaction with ACR's lock checks inside it.
 // It knows nothing of HTTP; registry/httpapi serves it.
+//
+// Concurrent changes share transactions (group commit): writers queue, and
+// one of them at a time commits everything queued in one metadata
+// transaction, so N concurrent pushes cost one flush. A write that fails, or
+// panics, fails only itself; events are delivered in commit order.
+//
+// Two caches make pulls cheap. Small blobs (64 KiB or less) are kept in
+// memory (WithBlobCache); blobs never change, so that cache is never stale.
+// Manifest reads are kept until the next commit of this Registry
+// (WithManifestCache), which is correct only while this Registry is the
+// only writer of its metadata store: turn it off when several processes
+// share one store.
 package registry
