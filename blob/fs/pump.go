@@ -91,7 +91,6 @@ func (s *Store) pump(ctx context.Context, k *sink, h hash.Hash, off int64, r io.
 		return res
 	}
 	p := &pipeline{
-		s:      s,
 		k:      k,
 		full:   make(chan piece, pumpBuffers),
 		write:  make(chan piece, pumpBuffers),
@@ -143,7 +142,6 @@ func (s *Store) pump(ctx context.Context, k *sink, h hash.Hash, off int64, r io.
 
 // pipeline is the state the stages of one pump share.
 type pipeline struct {
-	s      *Store
 	k      *sink
 	full   chan piece   // read stage to hash stage; closed when reading ends
 	write  chan piece   // hash stage to write stage; closed after the last piece
