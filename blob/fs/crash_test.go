@@ -2,6 +2,7 @@ package fs_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -270,14 +271,21 @@ func crashChild(dir, logPath string) {
 	os.Exit(0)
 }
 
-// crashWrite continues upload w towards its target length in random
-// chunks; it then commits (sometimes after a wrong digest) or pauses.
+// crashWrite continues upload w towards its target length, through the
+// Writer's ReadFrom (the pipeline) or in random chunks; it then commits (sometimes after a wrong digest) or pauses.
 func crashWrite(ctx context.Context, st blob.Storage, w blob.Writer, rng *rand.Rand, report func(digest.Digest), fail func(string, error)) {
 	target := crashTarget(w.ID())
 	pause := rng.IntN(3) == 0
 	stopAt := target
 	if pause {
 		stopAt = int(w.Size()) + rng.IntN(target-int(w.Size())+1)
+	}
+	if rf, ok := w.(io.ReaderFrom); ok && rng.IntN(2) == 0 {
+		// The read, hash and write pipeline, checkpoints included.
+		off := int(w.Size())
+		if _, err := rf.ReadFrom(bytes.NewReader(crashContent(w.ID(), off, stopAt-off))); err != nil {
+			fail("ReadFrom", err)
+		}
 	}
 	for off := int(w.Size()); off < stopAt; {
 		n := min(1+rng.IntN(2<<20), stopAt-off)
