@@ -272,7 +272,8 @@ func crashChild(dir, logPath string) {
 }
 
 // crashWrite continues upload w towards its target length, through the
-// Writer's ReadFrom (the pipeline) or in random chunks; it then commits (sometimes after a wrong digest) or pauses.
+// Writer's ReadFrom (the pipeline) or in random chunks; it then commits
+// (sometimes after a wrong digest) or pauses.
 func crashWrite(ctx context.Context, st blob.Storage, w blob.Writer, rng *rand.Rand, report func(digest.Digest), fail func(string, error)) {
 	target := crashTarget(w.ID())
 	pause := rng.IntN(3) == 0
