@@ -77,11 +77,7 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, repo *registry
 		hd.Set("Content-Length", strconv.FormatInt(ra.Size(), 10))
 		w.WriteHeader(http.StatusOK)
 		if f, ok := body.(*os.File); ok {
-			if ra.Size() >= sendWindowMin {
-				_ = sendFile(w, f, ra.Size(), loopbackConn(r))
-				return nil
-			}
-			_, _ = io.Copy(w, io.LimitReader(body, ra.Size())) // sendfile
+			_ = sendFile(w, f, ra.Size(), loopbackConn(r))
 			return nil
 		}
 		// Through the response's buffer: a small blob leaves in the same

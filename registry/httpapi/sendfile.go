@@ -14,7 +14,7 @@ const (
 	// read ahead from the disk.
 	sendWindow = 32 << 20
 	// sendWindowMin is the smallest blob sent window by window; smaller
-	// ones go out in one sendfile call.
+	// ones go out in one sendfile call, mapped or not.
 	sendWindowMin = 1 << 20
 )
 
@@ -33,6 +33,11 @@ const (
 // only for loopback connections. Where mapping is not available or fails,
 // sendFile falls back to sendfile for the rest.
 func sendFile(w io.Writer, f *os.File, size int64, mapped bool) error {
+	if size < sendWindowMin {
+		// One sendfile call: read-ahead and a mapping cost more than they
+		// save on a small file.
+		return copyWindow(w, f, 0, size, size, false)
+	}
 	readAhead(f, 0, min(sendWindow, size))
 	for off := int64(0); off < size; {
 		n := min(sendWindow, size-off)
@@ -48,17 +53,29 @@ func sendFile(w io.Writer, f *os.File, size int64, mapped bool) error {
 			}
 			mapped = false
 		}
+		if err := copyWindow(w, f, off, n, size, true); err != nil {
+			return err
+		}
+		off += n
+	}
+	return nil
+}
+
+// copyWindow sends [off, off+n) of f, a file of size bytes, by sendfile,
+// seeking there first when seek is set (a mapped window before it left the
+// file's offset behind).
+func copyWindow(w io.Writer, f *os.File, off, n, size int64, seek bool) error {
+	if seek {
 		if _, err := f.Seek(off, io.SeekStart); err != nil {
 			return err
 		}
-		m, err := io.Copy(w, io.LimitReader(f, n)) // sendfile
-		if err != nil {
-			return err
-		}
-		if m < n {
-			return fmt.Errorf("httpapi: blob file ended at %d of %d bytes: %w", off+m, size, io.ErrUnexpectedEOF)
-		}
-		off += n
+	}
+	m, err := io.Copy(w, io.LimitReader(f, n)) // sendfile
+	if err != nil {
+		return err
+	}
+	if m < n {
+		return fmt.Errorf("httpapi: blob file ended at %d of %d bytes: %w", off+m, size, io.ErrUnexpectedEOF)
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ func sendFileData(t *testing.T, n int) ([]byte, *os.File) {
 // to a plain writer and through a real TCP connection (where sendfile is
 // used), and checks every byte.
 func TestSendFile(t *testing.T) {
-	for _, size := range []int{sendWindowMin, sendWindow - 1, sendWindow, 2*sendWindow + 12345} {
+	for _, size := range []int{100, sendWindowMin, sendWindow - 1, sendWindow, 2*sendWindow + 12345} {
 		data, f := sendFileData(t, size)
 		for _, mapped := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%d/mapped=%v/buffer", size, mapped), func(t *testing.T) {
