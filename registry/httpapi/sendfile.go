@@ -36,7 +36,7 @@ func sendFile(w io.Writer, f *os.File, size int64, mapped bool) error {
 	if size < sendWindowMin {
 		// One sendfile call: read-ahead and a mapping cost more than they
 		// save on a small file.
-		return copyWindow(w, f, 0, size, size, false)
+		return copyWindow(w, f, 0, size, size)
 	}
 	readAhead(f, 0, min(sendWindow, size))
 	for off := int64(0); off < size; {
@@ -53,7 +53,7 @@ func sendFile(w io.Writer, f *os.File, size int64, mapped bool) error {
 			}
 			mapped = false
 		}
-		if err := copyWindow(w, f, off, n, size, true); err != nil {
+		if err := copyWindow(w, f, off, n, size); err != nil {
 			return err
 		}
 		off += n
@@ -61,14 +61,12 @@ func sendFile(w io.Writer, f *os.File, size int64, mapped bool) error {
 	return nil
 }
 
-// copyWindow sends [off, off+n) of f, a file of size bytes, by sendfile,
-// seeking there first when seek is set (a mapped window before it left the
-// file's offset behind).
-func copyWindow(w io.Writer, f *os.File, off, n, size int64, seek bool) error {
-	if seek {
-		if _, err := f.Seek(off, io.SeekStart); err != nil {
-			return err
-		}
+// copyWindow sends [off, off+n) of f, a file of size bytes, by sendfile.
+// It seeks first: a mapped window before it leaves the file's offset
+// behind.
+func copyWindow(w io.Writer, f *os.File, off, n, size int64) error {
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return err
 	}
 	m, err := io.Copy(w, io.LimitReader(f, n)) // sendfile
 	if err != nil {
