@@ -291,12 +291,12 @@ func (t *target) manifestSender(client, repo string, conc int) (func(ctx context
 	send := func(ctx context.Context, method, ref string, body []byte, want int) (time.Duration, int, error) {
 		c := <-pool
 		defer func() { pool <- c }()
-		ct := ""
-		if body != nil {
-			ct = mediaManifest
-		}
 		path := t.base.Path + "/v2/" + repo + "/manifests/" + ref
-		lat, code, err := c.send(ctx, rawRequest(t.base.Host, method, path, ct, body))
+		req := rawRequest(t.base.Host, method, path, nil)
+		if body != nil {
+			req = rawRequest(t.base.Host, method, path, body, "Content-Type", mediaManifest)
+		}
+		lat, code, err := c.send(ctx, req)
 		if err == nil && code != want {
 			err = &statusError{method: method, url: path, code: code}
 		}

@@ -30,22 +30,23 @@ type rawConn struct {
 // newRawConn prepares requests of method for path on host (the Host header and the
 // address dialed), with the given Accept header.
 func newRawConn(host, method, path, accept string) *rawConn {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: regload\r\n", method, path, host)
-	if accept != "" {
-		fmt.Fprintf(&b, "Accept: %s\r\n", accept)
-	}
-	b.WriteString("\r\n")
-	return &rawConn{addr: host, req: b.Bytes(), head: method == "HEAD", timeout: time.Minute}
+	req := rawRequest(host, method, path, nil, "Accept", accept)
+	return &rawConn{addr: host, req: req, head: method == "HEAD", timeout: time.Minute}
 }
 
-// rawRequest returns a whole request of method for path on host, with a
-// Content-Type and body when body is not nil, for rawConn.send.
-func rawRequest(host, method, path, contentType string, body []byte) []byte {
+// rawRequest returns a whole request of method for path on host, for rawConn.send:
+// the header pairs given (name, value; an empty value is left out), then the body
+// with its Content-Length when body is not nil.
+func rawRequest(host, method, path string, body []byte, header ...string) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: regload\r\nContent-Length: %d\r\n", method, path, host, len(body))
-	if contentType != "" {
-		fmt.Fprintf(&b, "Content-Type: %s\r\n", contentType)
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: regload\r\n", method, path, host)
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] != "" {
+			fmt.Fprintf(&b, "%s: %s\r\n", header[i], header[i+1])
+		}
+	}
+	if body != nil {
+		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(body))
 	}
 	b.WriteString("\r\n")
 	b.Write(body)
