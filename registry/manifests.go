@@ -288,7 +288,7 @@ func (ms *Manifests) get(ctx context.Context, ref string, opts GetOptions, withB
 		out.Descriptor = rec.descriptor(dgst)
 		negotiate := needsNegotiation(opts.Accept, rec.MediaType)
 		if !withBytes && !negotiate && mc == nil {
-			return nil
+			return nil // with the cache, a HEAD reads the bytes to fill it
 		}
 		b, err := tx.Get(key(tBytes, ms.repo.name, dgst.String()))
 		if err != nil {

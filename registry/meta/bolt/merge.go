@@ -12,14 +12,18 @@ import (
 // need, so a scan that stops early (a page of tags) costs what it returns,
 // not the layers' whole part of r. A layer with nothing in r costs one
 // lookup and no cursor.
-func (t *ltx) Scan(r meta.Range, fn func(key, value []byte) bool) error {
+func (t *ltx) Scan(r meta.Range, fn func(key, value []byte) bool) (err error) {
 	if err := checkScan(t.done, fn); err != nil {
 		return err
 	}
 	t.scanning++
 	defer func() { t.scanning-- }()
 	d := newLayers(r, t.a, t.f)
-	defer d.close()
+	defer func() { // also when fn panics: the cursors' coroutines end
+		if cerr := d.close(); err == nil {
+			err = cerr
+		}
+	}()
 	emit := func() bool { return d.v[0] == opDelete || fn(d.k, d.v[1:]) }
 	stopped := false
 	scanBucket(t.b, r, func(k, v []byte) bool {
@@ -40,7 +44,7 @@ func (t *ltx) Scan(r meta.Range, fn func(key, value []byte) bool) error {
 	for ; !stopped && d.ok; d.next() {
 		stopped = !emit()
 	}
-	return d.close()
+	return nil
 }
 
 // cursor walks one layer's entries in a range, pulled one at a time.
