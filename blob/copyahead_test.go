@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/regkit/regkit/blob"
+	"github.com/regkit/regkit/internal/settle"
 )
 
 // The tests in this file check Copy's read-ahead path: a destination without
@@ -144,19 +145,6 @@ func wantSizes(n int) []int {
 	return s
 }
 
-// settledGoroutines waits up to a few seconds for the goroutines to be at
-// most want and returns their last count.
-func settledGoroutines(want int) int {
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= want || time.Now().After(deadline) {
-			return n
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestCopyAheadDelivers(t *testing.T) {
 	sizes := []int{0, 1, aheadBuf - 1, aheadBuf, aheadBuf + 1, 2 * aheadBuf, 3*aheadBuf + 12345}
 	pieces := []int{4093, aheadBuf + 3, 8 * aheadBuf}
@@ -233,7 +221,7 @@ func TestCopyAheadReadError(t *testing.T) {
 				if got != int64(n) || !bytes.Equal(dst.got, data[:n]) {
 					t.Errorf("Copy counted %d bytes and wrote %d; want all %d read before the error", got, len(dst.got), n)
 				}
-				if after := settledGoroutines(before); after > before {
+				if after := settle.Goroutines(before); after > before {
 					t.Errorf("%d goroutines after Copy, %d before", after, before)
 				}
 			})

@@ -9,9 +9,10 @@ import (
 	"os"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/internal/settle"
 )
 
 // pumpData returns n bytes that differ at every offset of the pipeline's
@@ -52,18 +53,6 @@ func newTestWriter(t *testing.T, direct bool) (*Store, *writer) {
 		t.Fatal(err)
 	}
 	return s, bw.(*writer)
-}
-
-// settle waits for goroutines started by the test to end and reports
-// whether the count went back to before.
-func settle(before int) bool {
-	for range 200 {
-		if runtime.NumGoroutine() <= before {
-			return true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return false
 }
 
 // TestReadFromSizes copies bodies around the pipeline's buffer size and
@@ -135,8 +124,8 @@ func TestReadFromReadError(t *testing.T) {
 				if _, err := w.Commit(context.Background(), digest.FromBytes(data), int64(len(data))); err != nil {
 					t.Fatal(err)
 				}
-				if !settle(before) {
-					t.Errorf("%d goroutines after ReadFrom, %d before", runtime.NumGoroutine(), before)
+				if n := settle.Goroutines(before); n > before {
+					t.Errorf("%d goroutines after ReadFrom, %d before", n, before)
 				}
 			})
 		}
@@ -169,8 +158,8 @@ func TestReadFromWriteError(t *testing.T) {
 				t.Error("Write after a failed ReadFrom succeeded")
 			}
 			w.Close()
-			if !settle(before) {
-				t.Errorf("%d goroutines after ReadFrom, %d before", runtime.NumGoroutine(), before)
+			if n := settle.Goroutines(before); n > before {
+				t.Errorf("%d goroutines after ReadFrom, %d before", n, before)
 			}
 		})
 	}

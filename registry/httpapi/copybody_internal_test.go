@@ -5,10 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"runtime"
 	"testing"
 	"testing/iotest"
-	"time"
 
 	"github.com/regkit/regkit/registry"
 )
@@ -59,21 +57,5 @@ func TestCopyBodyErrors(t *testing.T) {
 				t.Errorf("copyBody = %#v, want status %d %s", err, c.wantStatus, CodeBlobUploadInvalid)
 			}
 		})
-	}
-}
-
-// SettledGoroutines lets the external tests wait for goroutines to end.
-var SettledGoroutines = settledGoroutines
-
-// settledGoroutines waits up to a few seconds for the goroutines to be at
-// most want and returns their last count.
-func settledGoroutines(want int) int {
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= want || time.Now().After(deadline) {
-			return n
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/regkit/regkit/internal/settle"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/httpapi"
 )
@@ -358,7 +359,7 @@ func TestCopyBodyHTTPReadError(t *testing.T) {
 					w := httptest.NewRecorder()
 					h.ServeHTTP(w, req)
 					checkError(t, ep.method, w.Code, w.Header(), w.Body.Bytes(), http.StatusBadRequest, httpapi.CodeBlobUploadInvalid)
-					if after := httpapi.SettledGoroutines(before); after > before {
+					if after := settle.Goroutines(before); after > before {
 						t.Errorf("%d goroutines after the request, %d before", after, before)
 					}
 				})
