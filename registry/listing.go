@@ -62,14 +62,14 @@ type ListOptions struct {
 	N int
 }
 
-func (rec *manifestRecord) properties(dgst digest.Digest, tags []string) ManifestProperties {
+func (r *manifestRecord) properties(dgst digest.Digest, tags []string) ManifestProperties {
 	p := ManifestProperties{
-		Digest: dgst, Size: rec.Size, MediaType: rec.MediaType, ArtifactType: rec.ArtifactType,
-		ConfigMediaType: rec.ConfigMediaType, Subject: rec.Subject,
-		Tags: tags, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
-		UntaggedSince: rec.UntaggedSince, Attributes: rec.Attributes,
+		Digest: dgst, Size: r.Size, MediaType: r.MediaType, ArtifactType: r.ArtifactType,
+		ConfigMediaType: r.ConfigMediaType, Subject: r.Subject,
+		Tags: tags, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		UntaggedSince: r.UntaggedSince, Attributes: r.Attributes,
 	}
-	if det := rec.Detail; det != nil {
+	if det := r.Detail; det != nil {
 		p.Platform, p.Annotations = det.Platform, det.Annotations
 		for _, c := range det.Refs {
 			p.References = append(p.References, ChildReference(c))

@@ -235,15 +235,15 @@ func (ms *Manifests) configPlatform(ctx context.Context, c ocispec.Descriptor) *
 
 // descriptor describes the manifest; annotations are included when the
 // detail is loaded.
-func (rec *manifestRecord) descriptor(dgst digest.Digest) ocispec.Descriptor {
+func (r *manifestRecord) descriptor(dgst digest.Digest) ocispec.Descriptor {
 	d := ocispec.Descriptor{
-		MediaType:    rec.MediaType,
+		MediaType:    r.MediaType,
 		Digest:       dgst,
-		Size:         rec.Size,
-		ArtifactType: rec.ArtifactType,
+		Size:         r.Size,
+		ArtifactType: r.ArtifactType,
 	}
-	if rec.Detail != nil {
-		d.Annotations = rec.Detail.Annotations
+	if r.Detail != nil {
+		d.Annotations = r.Detail.Annotations
 	}
 	return d
 }

@@ -61,10 +61,10 @@ func (r *Repository) Properties(ctx context.Context) (RepositoryProperties, erro
 	return rec.properties(r.name), nil
 }
 
-func (rec repoRecord) properties(name string) RepositoryProperties {
+func (r repoRecord) properties(name string) RepositoryProperties {
 	return RepositoryProperties{
-		Name: name, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
-		ManifestCount: rec.ManifestCount, TagCount: rec.TagCount, Attributes: rec.Attributes,
+		Name: name, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		ManifestCount: r.ManifestCount, TagCount: r.TagCount, Attributes: r.Attributes,
 	}
 }
 

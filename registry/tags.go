@@ -30,8 +30,8 @@ type TagProperties struct {
 	Attributes tag.Attributes
 }
 
-func (rec *tagRecord) properties(name string) TagProperties {
-	return TagProperties{Name: name, Digest: rec.Digest, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Attributes: rec.Attributes}
+func (r *tagRecord) properties(name string) TagProperties {
+	return TagProperties{Name: name, Digest: r.Digest, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Attributes: r.Attributes}
 }
 
 // List returns tag names in lexical order after opts.Last, at most opts.N.

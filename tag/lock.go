@@ -23,7 +23,7 @@ type Item struct {
 	Attributes Attributes
 }
 
-// Repository, Tag and Manifest build Items.
+// Repository builds the Item of a repository.
 func Repository(name string, a Attributes) Item { return Item{KindRepository, name, a} }
 
 // Tag builds the Item of a tag.
