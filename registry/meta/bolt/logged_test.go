@@ -2,7 +2,6 @@ package bolt_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -133,20 +132,6 @@ func checkKeys(t *testing.T, s meta.Store, n int) {
 	}
 }
 
-// recordsEnd returns the offset where a segment's records end: the first
-// zero length field.
-func recordsEnd(b []byte) int {
-	off := 0
-	for off+8 <= len(b) {
-		n := int(binary.LittleEndian.Uint32(b[off:]))
-		if n == 0 {
-			break
-		}
-		off += 8 + n
-	}
-	return off
-}
-
 // TestLogRecovery opens copies of a store taken without Close: with the
 // changes only in the log, half checkpointed, with a torn last record, and
 // with a corrupt record in an older segment, which Open refuses.
@@ -174,7 +159,7 @@ func TestLogRecovery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		end := recordsEnd(b)
+		_, end := lastRecord(b)
 		if end == 0 || end+9 > len(b) {
 			t.Fatalf("segment of %d bytes has records up to %d", len(b), end)
 		}
