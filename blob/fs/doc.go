@@ -34,10 +34,17 @@
 // written alternately with a sequence number and a CRC, so a torn write
 // never destroys the previous checkpoint. Resume restores the hash from the
 // newest valid slot and hashes only the bytes data holds beyond that offset
-// (at most one checkpoint interval after a crash, none after Close). Only if
-// data is shorter than the checkpoint, or no slot is valid, does Resume
-// re-hash data from the start. Correctness never depends on the checkpoint:
-// Commit compares the hash of exactly the bytes in data with the digest.
+// (at most one checkpoint interval after a crash, none after Close). The
+// bytes a checkpoint covers were written, not synced: a killed process
+// leaves them in the page cache, but a power loss can lose some of them
+// while data keeps its length. So a slot also records the system's boot
+// (Linux's boot_id), and Resume re-hashes data from the start when the
+// checkpoint comes from another boot, when data is shorter than the
+// checkpoint, or when no slot is valid. Then Commit compares the digest with
+// the hash of exactly the bytes data holds, and an upload that lost bytes
+// to a power loss fails with ErrDigestMismatch instead of publishing them.
+// (Where the boot cannot be read, on systems other than Linux, checkpoints
+// are trusted as if written in the running boot.)
 //
 // Large writes overlap hashing and writing: the caller's goroutine hashes a
 // buffer while a second goroutine writes it to the file. Feeding a Writer

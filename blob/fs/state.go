@@ -13,11 +13,13 @@ import (
 )
 
 // The state file holds two slots of slotSize bytes. Each checkpoint goes to
-// slot seq%2, so the previous checkpoint survives a torn write.
+// slot seq%2, so the previous checkpoint survives a torn write. Slots are
+// written as slotMagic; slotMagicV1 slots (no boot identity) are still read.
 const (
-	slotSize   = 512
-	slotMagic  = "rku1"
-	maxAlgName = 32
+	slotSize    = 512
+	slotMagic   = "rku2"
+	slotMagicV1 = "rku1"
+	maxAlgName  = 32
 )
 
 // checkpoint is what the state file remembers about an upload.
@@ -27,6 +29,10 @@ type checkpoint struct {
 	alg     digest.Algorithm // the upload's algorithm
 	hash    []byte           // marshaled hash state; empty if not marshalable
 	started time.Time
+	// boot identifies the system boot the checkpoint was written in (see
+	// bootID); zero if unknown. The bytes it covers were written, not
+	// synced: only in the same boot is the page cache known to hold them.
+	boot [16]byte
 }
 
 // marshalHash returns h's state, or nil if h cannot marshal it.
@@ -57,15 +63,17 @@ func restoreHash(alg digest.Algorithm, b []byte) (hash.Hash, bool) {
 
 // encode lays c out as one slot:
 //
-//	magic[4] seq[8] offset[8] started[8] alglen[1] alg hashlen[2] hash … crc32[4]
+//	magic[4] seq[8] offset[8] started[8] boot[16] alglen[1] alg hashlen[2] hash … crc32[4]
 //
 // with integers big-endian and the CRC (IEEE) over the first slotSize-4 bytes.
+// A slotMagicV1 slot is the same without boot.
 func (c checkpoint) encode() []byte {
 	b := make([]byte, 0, slotSize)
 	b = append(b, slotMagic...)
 	b = binary.BigEndian.AppendUint64(b, c.seq)
 	b = binary.BigEndian.AppendUint64(b, uint64(c.offset))
 	b = binary.BigEndian.AppendUint64(b, uint64(c.started.UnixNano()))
+	b = append(b, c.boot[:]...)
 	alg := string(c.alg)
 	if len(alg) > maxAlgName {
 		alg = ""
@@ -84,7 +92,11 @@ func (c checkpoint) encode() []byte {
 
 // decodeSlot parses one slot, reporting false for anything invalid.
 func decodeSlot(b []byte) (checkpoint, bool) {
-	if len(b) != slotSize || !bytes.Equal(b[:4], []byte(slotMagic)) {
+	if len(b) != slotSize {
+		return checkpoint{}, false
+	}
+	v1 := bytes.Equal(b[:4], []byte(slotMagicV1))
+	if !v1 && !bytes.Equal(b[:4], []byte(slotMagic)) {
 		return checkpoint{}, false
 	}
 	if crc32.ChecksumIEEE(b[:slotSize-4]) != binary.BigEndian.Uint32(b[slotSize-4:]) {
@@ -95,6 +107,9 @@ func decodeSlot(b []byte) (checkpoint, bool) {
 	c.offset = int64(binary.BigEndian.Uint64(b[12:]))
 	c.started = time.Unix(0, int64(binary.BigEndian.Uint64(b[20:])))
 	p := 28
+	if !v1 {
+		p += copy(c.boot[:], b[p:])
+	}
 	n := int(b[p])
 	p++
 	if n > maxAlgName || p+n+2 > slotSize-4 {

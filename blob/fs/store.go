@@ -32,6 +32,7 @@ type Store struct {
 
 	direct bool       // write large aligned runs with direct I/O
 	bufs   bufferPool // buffers of the copy pipelines (pump)
+	boot   [16]byte   // the running system boot (bootID), for checkpoints
 
 	mu   sync.Mutex
 	held map[string]bool // upload IDs a Writer of this Store holds
@@ -69,6 +70,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 		uploads: filepath.Join(abs, "uploads"),
 		tmp:     filepath.Join(abs, "tmp"),
 		direct:  true,
+		boot:    bootID(),
 		held:    make(map[string]bool),
 	}
 	for _, o := range opts {

@@ -136,8 +136,13 @@ func (s *Store) resume(ctx context.Context, id string) (*writer, error) {
 	if ok {
 		w.started, w.seq = c.started, c.seq
 	}
+	// The checkpoint's hash is trusted only for bytes the file still holds,
+	// and only in the boot that wrote them: they were written, not synced,
+	// so a power loss or a reboot since may have lost some of them while the
+	// file kept its length. Then the file is hashed from the start, and a
+	// Commit checks the bytes it really holds.
 	from := int64(0)
-	if h, restored := restoreHash(c.alg, c.hash); ok && restored && c.offset <= size {
+	if h, restored := restoreHash(c.alg, c.hash); ok && restored && c.offset <= size && c.boot == s.boot {
 		w.h, from = h, c.offset
 	} else {
 		w.h = w.alg.Hash()
