@@ -90,8 +90,8 @@ func TestPowerLoss(t *testing.T) {
 
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
-			cp := t.TempDir()
-			copyFiles(t, filepath.Dir(img), cp)
+			dbPath := snapshotFiles(t, filepath.Dir(img))
+			cp := filepath.Dir(dbPath)
 			torn := bytes.Clone(seg)
 			for off := start; off < end; off++ {
 				if v.lost(off) {
@@ -101,7 +101,6 @@ func TestPowerLoss(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(cp, filepath.Base(segs[0])), torn, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			dbPath := filepath.Join(cp, "meta.db")
 			c, err := bolt.Open(dbPath, bolt.WithLog(), bolt.WithNoSync())
 			if err != nil {
 				t.Fatalf("Open after power loss: %v", err)
@@ -161,22 +160,4 @@ func lastRecord(b []byte) (start, end int) {
 		off = end
 	}
 	return start, end
-}
-
-// copyFiles copies every file of dir src into dir dst.
-func copyFiles(t *testing.T, src, dst string) {
-	t.Helper()
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
