@@ -164,9 +164,15 @@ func readSegment(path string, fn func(payload []byte) error) error {
 	if err != nil {
 		return err
 	}
+	return parseRecords(filepath.Base(path), data, fn)
+}
+
+// parseRecords is readSegment on the bytes of a segment; name is the
+// segment's file name, for errors.
+func parseRecords(name string, data []byte, fn func(payload []byte) error) error {
 	for off := 0; off < len(data); {
 		if len(data)-off < recordHeader {
-			return fmt.Errorf("%s at offset %d: %w", filepath.Base(path), off, errTorn)
+			return fmt.Errorf("%s at offset %d: %w", name, off, errTorn)
 		}
 		n := int(binary.LittleEndian.Uint32(data[off:]))
 		if n == 0 {
@@ -175,7 +181,7 @@ func readSegment(path string, fn func(payload []byte) error) error {
 		sum := binary.LittleEndian.Uint32(data[off+4:])
 		end := off + recordHeader + n
 		if end > len(data) || crc32.Checksum(data[off+recordHeader:end], castagnoli) != sum {
-			return fmt.Errorf("%s at offset %d: %w", filepath.Base(path), off, errTorn)
+			return fmt.Errorf("%s at offset %d: %w", name, off, errTorn)
 		}
 		if err := fn(data[off+recordHeader : end]); err != nil {
 			return err
