@@ -1,0 +1,51 @@
+package registry
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/tag"
+)
+
+// FuzzDecodeRecord: the binary records are read back from the metadata
+// store, so any bytes must decode to a record or errCorrupt without a
+// panic, and a record that decodes must survive encode and decode.
+func FuzzDecodeRecord(f *testing.F) {
+	now := time.Unix(0, 1700000000123456789).UTC()
+	attrs := tag.Attributes{DeleteEnabled: true, ReadEnabled: true}
+	for _, r := range []binaryRecord{
+		&repoRecord{CreatedAt: now, UpdatedAt: now, Attributes: attrs, ManifestCount: 3, TagCount: 2},
+		&tagRecord{Digest: digest.FromString("a"), CreatedAt: now, Attributes: attrs},
+		&manifestRecord{MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 512,
+			Subject: digest.FromString("s"), CreatedAt: now, Tags: 1, UntaggedSince: now},
+		&linkRecord{CreatedAt: now, Refs: 4},
+		&blobRecord{Refs: -1, ReviewAfter: now, Deleting: true},
+	} {
+		f.Add(encodeRecord(r))
+	}
+	f.Add([]byte{codecVersion, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, newRec := range []func() binaryRecord{
+			func() binaryRecord { return new(repoRecord) },
+			func() binaryRecord { return new(tagRecord) },
+			func() binaryRecord { return new(manifestRecord) },
+			func() binaryRecord { return new(linkRecord) },
+			func() binaryRecord { return new(blobRecord) },
+		} {
+			r := newRec()
+			if err := decodeRecord(b, r); err != nil {
+				if err != errCorrupt {
+					t.Fatalf("%T: %v, want errCorrupt", r, err)
+				}
+				continue
+			}
+			again := newRec()
+			if err := decodeRecord(encodeRecord(r), again); err != nil || !reflect.DeepEqual(again, r) {
+				t.Fatalf("%T round trip: %+v, %v; want %+v", r, again, err, r)
+			}
+		}
+	})
+}
