@@ -18,14 +18,13 @@ import (
 func FuzzDecodeSlot(f *testing.F) {
 	h := sha256.New()
 	h.Write([]byte("hello"))
-	good := checkpoint{seq: 3, offset: 5, alg: digest.SHA256, hash: marshalHash(h),
-		started: time.Unix(0, 1700000000123456789), boot: [16]byte{9, 8, 7}}.encode()
+	c := checkpoint{seq: 3, offset: 5, alg: digest.SHA256, hash: marshalHash(h),
+		started: time.Unix(0, 1700000000123456789), boot: [16]byte{9, 8, 7}}
+	good := c.encode()
 	f.Add(good)
+	f.Add(encodeV1(c))
 	f.Add(make([]byte, slotSize))
 	f.Add(good[:100])
-	v1 := append([]byte(slotMagicV1), good[4:28]...) // the same fields, no boot
-	v1 = append(v1, good[44:]...)
-	f.Add(append(v1, make([]byte, 16)...))
 	torn := append([]byte(nil), good...)
 	torn[200] ^= 1
 	f.Add(torn)

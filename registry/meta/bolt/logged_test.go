@@ -90,6 +90,21 @@ func listing(dir string) (map[string]string, error) {
 	return m, nil
 }
 
+// onlySegment returns the path and bytes of the one log segment of the
+// database at db.
+func onlySegment(t *testing.T, db string) (string, []byte) {
+	t.Helper()
+	segs, _ := filepath.Glob(db + ".wal.*")
+	if len(segs) != 1 {
+		t.Fatalf("%d segments, want 1", len(segs))
+	}
+	b, err := os.ReadFile(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return segs[0], b
+}
+
 func get(t *testing.T, s meta.Store, key string) (string, error) {
 	t.Helper()
 	var v string
@@ -151,20 +166,13 @@ func TestLogRecovery(t *testing.T) {
 	})
 	t.Run("torn tail", func(t *testing.T) {
 		cp := snapshotFiles(t, dir)
-		segs, _ := filepath.Glob(cp + ".wal.*")
-		if len(segs) != 1 {
-			t.Fatalf("%d segments, want 1", len(segs))
-		}
-		b, err := os.ReadFile(segs[0])
-		if err != nil {
-			t.Fatal(err)
-		}
+		seg, b := onlySegment(t, cp)
 		_, end := lastRecord(b)
 		if end == 0 || end+9 > len(b) {
 			t.Fatalf("segment of %d bytes has records up to %d", len(b), end)
 		}
 		copy(b[end:], []byte{200, 0, 0, 0, 1, 2, 3, 4, 5}) // a record cut short
-		if err := os.WriteFile(segs[0], b, 0o600); err != nil {
+		if err := os.WriteFile(seg, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		c := open(t, cp, bolt.WithLog())

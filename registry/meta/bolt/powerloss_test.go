@@ -46,14 +46,7 @@ func TestPowerLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := snapshotFiles(t, dir)
-	segs, _ := filepath.Glob(img + ".wal.*")
-	if len(segs) != 1 {
-		t.Fatalf("%d segments, want 1", len(segs))
-	}
-	seg, err := os.ReadFile(segs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	segPath, seg := onlySegment(t, img)
 	start, end := lastRecord(seg)
 	if end-start < 4*sector {
 		t.Fatalf("last record is %d bytes; want several sectors", end-start)
@@ -98,7 +91,7 @@ func TestPowerLoss(t *testing.T) {
 					torn[off] = 0
 				}
 			}
-			if err := os.WriteFile(filepath.Join(cp, filepath.Base(segs[0])), torn, 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(cp, filepath.Base(segPath)), torn, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			c, err := bolt.Open(dbPath, bolt.WithLog(), bolt.WithNoSync())

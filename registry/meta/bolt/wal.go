@@ -136,9 +136,7 @@ func openSegment(dbPath string, seq uint64, f *os.File, sync bool) (*segment, er
 // (recordHeader bytes, filled in here) followed by its payload, so the
 // payload built by a transaction is written without a copy.
 func (s *segment) appendRecord(rec []byte) error {
-	payload := rec[recordHeader:]
-	binary.LittleEndian.PutUint32(rec[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(rec[4:], crc32.Checksum(payload, castagnoli))
+	frameRecord(rec)
 	n, err := s.f.WriteAt(rec, s.size)
 	s.size += int64(n)
 	if err != nil {
@@ -148,6 +146,14 @@ func (s *segment) appendRecord(rec []byte) error {
 		return datasync(s.f)
 	}
 	return nil
+}
+
+// frameRecord fills in the header of rec (recordHeader bytes, then the
+// payload): the payload's length and checksum.
+func frameRecord(rec []byte) {
+	payload := rec[recordHeader:]
+	binary.LittleEndian.PutUint32(rec[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(rec[4:], crc32.Checksum(payload, castagnoli))
 }
 
 func (s *segment) close() error { return s.f.Close() }

@@ -2,18 +2,16 @@ package bolt
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"reflect"
 	"testing"
 )
 
 // record frames payload as one log record with a matching checksum.
 func record(payload []byte) []byte {
-	b := binary.LittleEndian.AppendUint32(nil, uint32(len(payload)))
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(payload, castagnoli))
-	return append(b, payload...)
+	rec := append(make([]byte, recordHeader), payload...)
+	frameRecord(rec)
+	return rec
 }
 
 // FuzzReadSegment: recovery (readSegment) parses whatever a crash left in a segment. Any
