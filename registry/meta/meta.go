@@ -104,3 +104,14 @@ func PrefixEnd(p []byte) []byte {
 	}
 	return nil
 }
+
+// HealthReporter is implemented by a Store that can fail as a whole: after a
+// failed flush to its medium, a failed checkpoint, or once it is closed.
+// Hosts (through registry.Registry.Health) use it for health checks.
+type HealthReporter interface {
+	// Health returns nil while the store serves reads and writes. Otherwise
+	// it returns an error wrapping ErrUnavailable and, when there is one,
+	// the cause (errors.Is(err, syscall.EIO) holds through it), saying
+	// whether the store still serves reads (read-only) or nothing (closed).
+	Health() error
+}
