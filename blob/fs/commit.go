@@ -13,38 +13,64 @@ import (
 	"github.com/regkit/regkit/blob"
 )
 
+// outcome says what publish did with the file it was given.
+type outcome int
+
+const (
+	// kept: the file is where it was, whole, and may be published again.
+	kept outcome = iota
+	// consumed: the file was renamed into blobs/, or is not needed because
+	// the blob exists.
+	consumed
+	// spoiled: fsync failed, so the file's bytes on disk are unknown (the
+	// kernel may have dropped pages it could not write, and reading them
+	// back would be answered from the page cache): discard the file.
+	spoiled
+)
+
 // publish makes the verified file f, at path, the blob d: unless d already
-// exists, it fsyncs f, renames it into blobs/ and fsyncs the directory. It
-// reports whether path was consumed (renamed away, or obsolete because d
-// exists), so the caller can end the upload.
-func (s *Store) publish(f *os.File, path string, d digest.Digest) (blob.Info, bool, error) {
+// exists, it fsyncs f, renames it into blobs/ and fsyncs the directory.
+// Before it reports success it also syncs any directory whose sync failed
+// earlier (syncDirty). Its outcome tells the caller what became of path.
+//
+// A failed directory sync after the rename leaves the blob visible, whole
+// and synced, but its name not yet durable: publish returns the error with
+// outcome consumed, and a later publish of the same digest finds the blob
+// and succeeds only once the directory sync does.
+func (s *Store) publish(f file, path string, d digest.Digest) (blob.Info, outcome, error) {
 	target := s.blobPath(d)
 	if fi, err := os.Stat(target); err == nil && fi.Mode().IsRegular() {
-		return blob.Info{Digest: d, Size: fi.Size(), CreatedAt: fi.ModTime()}, true, nil
+		if err := s.syncDirty(); err != nil {
+			return blob.Info{}, kept, err
+		}
+		return blob.Info{Digest: d, Size: fi.Size(), CreatedAt: fi.ModTime()}, consumed, nil
 	}
 	now := time.Now()
 	// The modification time is the blob's CreatedAt.
-	if err := os.Chtimes(path, now, now); err != nil {
-		return blob.Info{}, false, ioError("commit "+d.String(), err)
+	if err := s.fsys.Chtimes(path, now, now); err != nil {
+		return blob.Info{}, kept, ioError("commit "+d.String(), err)
 	}
 	if err := f.Sync(); err != nil {
-		return blob.Info{}, false, ioError("sync "+d.String(), err)
+		return blob.Info{}, spoiled, ioError("sync "+d.String()+" (its upload is discarded)", err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		return blob.Info{}, false, ioError("stat "+d.String(), err)
+		return blob.Info{}, kept, ioError("stat "+d.String(), err)
 	}
 	dir := filepath.Dir(target)
 	if err := s.ensureDir(dir); err != nil {
-		return blob.Info{}, false, ioError("create "+dir, err)
+		return blob.Info{}, kept, ioError("create "+dir, err)
 	}
-	if err := os.Rename(path, target); err != nil {
-		return blob.Info{}, false, ioError("commit "+d.String(), err)
+	if err := s.fsys.Rename(path, target); err != nil {
+		return blob.Info{}, kept, ioError("commit "+d.String(), err)
 	}
-	if err := syncDir(dir); err != nil {
-		return blob.Info{}, true, ioError("sync "+dir, err)
+	if err := s.syncDir(dir); err != nil {
+		return blob.Info{}, consumed, ioError("sync "+dir, err)
 	}
-	return blob.Info{Digest: d, Size: fi.Size(), CreatedAt: fi.ModTime()}, true, nil
+	if err := s.syncDirty(); err != nil {
+		return blob.Info{}, consumed, err
+	}
+	return blob.Info{Digest: d, Size: fi.Size(), CreatedAt: fi.ModTime()}, consumed, nil
 }
 
 // Put implements blob.Putter: it streams r into a temporary file in tmp/,
@@ -57,9 +83,13 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 		return blob.Info{}, err
 	}
 	if fi, err := os.Stat(s.blobPath(d)); err == nil && fi.Mode().IsRegular() {
-		return verifyExisting(ctx, d, size, r, fi)
+		info, err := verifyExisting(ctx, d, size, r, fi)
+		if err == nil {
+			err = s.syncDirty()
+		}
+		return info, err
 	}
-	f, err := os.CreateTemp(s.tmp, "put-*.tmp")
+	f, err := s.fsys.CreateTemp(s.tmp, "put-*.tmp")
 	if err != nil {
 		return blob.Info{}, ioError("create temporary file", err)
 	}
@@ -67,18 +97,18 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 	// CreateTemp makes the file private; blobs are as readable as uploads.
 	if err := f.Chmod(0o644); err != nil {
 		f.Close()
-		os.Remove(path)
+		_ = s.fsys.Remove(path)
 		return blob.Info{}, ioError("chmod temporary file", err)
 	}
-	consumed := false
+	out := kept
 	defer func() {
 		f.Close()
-		if !consumed {
-			_ = os.Remove(path)
+		if out != consumed {
+			_ = s.fsys.Remove(path)
 		}
 	}()
 	h := d.Algorithm().Hash()
-	k := newSink(f, path, s.direct, 0)
+	k := newSink(s.fsys, f, path, s.direct, 0)
 	defer k.close()
 	n, err := s.copyHashed(ctx, k, h, r, size)
 	if err != nil {
@@ -90,7 +120,7 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 	if got := blob.FormatDigest(d.Algorithm(), h); got != d {
 		return blob.Info{}, errorf(blob.ErrDigestMismatch, "content hashes to %s, expected %s", got, d)
 	}
-	info, consumed, err := s.publish(f, path, d)
+	info, out, err := s.publish(f, path, d)
 	return info, err
 }
 

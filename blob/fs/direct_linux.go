@@ -7,10 +7,10 @@ import (
 	"syscall"
 )
 
-// openDirect opens path for writing with O_DIRECT, or returns nil where the
-// file system does not support it (tmpfs, for one).
-func openDirect(path string) *os.File {
-	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_DIRECT, 0)
+// openDirect opens path for writing with O_DIRECT through fsys, or returns
+// nil where the file system does not support it (tmpfs, for one).
+func openDirect(fsys fileSystem, path string) file {
+	f, err := fsys.OpenFile(path, os.O_WRONLY|syscall.O_DIRECT, 0)
 	if err != nil {
 		return nil
 	}

@@ -2,7 +2,5 @@
 
 package fs
 
-import "os"
-
 // openDirect returns nil: direct I/O is used on Linux only.
-func openDirect(string) *os.File { return nil }
+func openDirect(fileSystem, string) file { return nil }

@@ -2,7 +2,6 @@ package fs
 
 import (
 	"errors"
-	"os"
 	"syscall"
 	"unsafe"
 )
@@ -19,19 +18,20 @@ const directAlign = 4096
 // and leaves nothing dirty for the fsync at commit. Reads of the blob later
 // go through the page cache as usual.
 type sink struct {
-	f      *os.File
-	path   string   // f's path, opened again for direct I/O on the first large write
-	direct *os.File // O_DIRECT descriptor of the same file; nil: none (yet)
-	tried  bool     // direct was opened, or turned off: do not open it again
-	stage  []byte   // aligned copy of a caller's buffer that is not aligned
-	kicked int64    // offset up to which writeback of buffered bytes was requested
+	fsys   fileSystem
+	f      file
+	path   string // f's path, opened again for direct I/O on the first large write
+	direct file   // O_DIRECT descriptor of the same file; nil: none (yet)
+	tried  bool   // direct was opened, or turned off: do not open it again
+	stage  []byte // aligned copy of a caller's buffer that is not aligned
+	kicked int64  // offset up to which writeback of buffered bytes was requested
 }
 
 // newSink returns a sink writing f. With useDirect, the first large write
 // opens path again for direct I/O where the system and file system allow
 // it, so small blobs never pay for a second descriptor.
-func newSink(f *os.File, path string, useDirect bool, kicked int64) *sink {
-	return &sink{f: f, path: path, tried: !useDirect, kicked: kicked}
+func newSink(fsys fileSystem, f file, path string, useDirect bool, kicked int64) *sink {
+	return &sink{fsys: fsys, f: f, path: path, tried: !useDirect, kicked: kicked}
 }
 
 // writeAt writes p at off. It may run on another goroutine than the caller
@@ -39,7 +39,7 @@ func newSink(f *os.File, path string, useDirect bool, kicked int64) *sink {
 func (k *sink) writeAt(p []byte, off int64) error {
 	if !k.tried && len(p) >= overlapMin {
 		k.tried = true
-		k.direct = openDirect(k.path)
+		k.direct = openDirect(k.fsys, k.path)
 	}
 	if k.direct != nil && len(p) >= overlapMin {
 		// Head up to the next aligned offset, aligned middle, short tail.

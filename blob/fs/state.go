@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 	"hash"
 	"hash/crc32"
-	"os"
+	"io"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -127,7 +127,7 @@ func decodeSlot(b []byte) (checkpoint, bool) {
 }
 
 // readCheckpoint returns the newest valid checkpoint in f, or false.
-func readCheckpoint(f *os.File) (checkpoint, bool) {
+func readCheckpoint(f io.ReaderAt) (checkpoint, bool) {
 	buf := make([]byte, 2*slotSize)
 	n, _ := f.ReadAt(buf, 0)
 	buf = buf[:n]
@@ -142,7 +142,7 @@ func readCheckpoint(f *os.File) (checkpoint, bool) {
 }
 
 // writeCheckpoint stores c in its slot.
-func writeCheckpoint(f *os.File, c checkpoint) error {
+func writeCheckpoint(f io.WriterAt, c checkpoint) error {
 	_, err := f.WriteAt(c.encode(), int64(c.seq%2)*slotSize)
 	return err
 }

@@ -30,12 +30,15 @@ type Store struct {
 	uploads string
 	tmp     string
 
+	fsys   fileSystem // every change to the tree goes through it
 	direct bool       // write large aligned runs with direct I/O
 	bufs   bufferPool // buffers of the copy pipelines (pump)
 	boot   [16]byte   // the running system boot (bootID), for checkpoints
 
-	mu   sync.Mutex
-	held map[string]bool // upload IDs a Writer of this Store holds
+	mu    sync.Mutex
+	held  map[string]bool   // upload IDs a Writer of this Store holds
+	dirty map[string]uint64 // directories whose last sync failed, with the failure's epoch
+	epoch uint64            // counts directory sync failures
 }
 
 // Option configures a Store.
@@ -62,16 +65,18 @@ var (
 func Open(root string, opts ...Option) (*Store, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
-		return nil, errorf(blob.ErrInvalid, "root %q: %v", root, err)
+		return nil, errorf(blob.ErrInvalid, "root %q: %w", root, err)
 	}
 	s := &Store{
 		root:    abs,
 		blobs:   filepath.Join(abs, "blobs"),
 		uploads: filepath.Join(abs, "uploads"),
 		tmp:     filepath.Join(abs, "tmp"),
+		fsys:    osFS{},
 		direct:  true,
 		boot:    bootID(),
 		held:    make(map[string]bool),
+		dirty:   make(map[string]uint64),
 	}
 	for _, o := range opts {
 		o(s)
@@ -101,7 +106,7 @@ func (s *Store) cleanup(now time.Time) error {
 		if err != nil || now.Sub(fi.ModTime()) < tempGrace {
 			continue
 		}
-		_ = os.RemoveAll(filepath.Join(s.tmp, e.Name()))
+		_ = s.fsys.RemoveAll(filepath.Join(s.tmp, e.Name()))
 	}
 	ents, err = os.ReadDir(s.uploads)
 	if err != nil {
@@ -113,7 +118,7 @@ func (s *Store) cleanup(now time.Time) error {
 		}
 		dir := filepath.Join(s.uploads, e.Name())
 		if _, err := os.Lstat(filepath.Join(dir, "data")); errors.Is(err, iofs.ErrNotExist) {
-			_ = os.RemoveAll(dir)
+			_ = s.fsys.RemoveAll(dir)
 		}
 	}
 	return nil
@@ -122,10 +127,10 @@ func (s *Store) cleanup(now time.Time) error {
 // ensureDir creates dir if needed, creating missing parents first and
 // fsyncing the parent of each directory it creates.
 func (s *Store) ensureDir(dir string) error {
-	err := os.Mkdir(dir, 0o755)
+	err := s.fsys.Mkdir(dir, 0o755)
 	switch {
 	case err == nil:
-		return syncDir(filepath.Dir(dir))
+		return s.syncDir(filepath.Dir(dir))
 	case errors.Is(err, iofs.ErrExist):
 		return nil
 	case errors.Is(err, iofs.ErrNotExist) && filepath.Dir(dir) != dir:
@@ -135,6 +140,50 @@ func (s *Store) ensureDir(dir string) error {
 		return s.ensureDir(dir)
 	}
 	return err
+}
+
+// syncDir fsyncs dir through the store's fileSystem. A directory whose sync
+// failed is remembered until a sync of it that started after the failure
+// succeeds, and syncDirty retries it before a later commit or delete is
+// acknowledged: an entry renamed into it, or removed from it, is not
+// durable until then.
+func (s *Store) syncDir(dir string) error {
+	s.mu.Lock()
+	start := s.epoch
+	s.mu.Unlock()
+	err := s.fsys.SyncDir(dir)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.epoch++
+		s.dirty[dir] = s.epoch
+		return err
+	}
+	if e, ok := s.dirty[dir]; ok && e <= start {
+		delete(s.dirty, dir)
+	}
+	return nil
+}
+
+// syncDirty syncs every directory whose last sync failed. It costs one
+// lock when there is none, the normal case.
+func (s *Store) syncDirty() error {
+	s.mu.Lock()
+	if len(s.dirty) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	dirs := make([]string, 0, len(s.dirty))
+	for d := range s.dirty {
+		dirs = append(dirs, d)
+	}
+	s.mu.Unlock()
+	for _, d := range dirs {
+		if err := s.syncDir(d); err != nil {
+			return ioError("sync "+d, err)
+		}
+	}
+	return nil
 }
 
 // blobPath returns the file of a validated digest.
@@ -203,16 +252,24 @@ func (r *reader) Close() error                            { return r.f.Close() }
 // it with sendfile. Reading it moves its offset; ReadAt does not care.
 func (r *reader) File() *os.File { return r.f }
 
-// Delete implements blob.Deleter.
+// Delete implements blob.Deleter. It unlinks the blob's file and fsyncs its
+// directory, so a deleted blob does not reappear after a crash. If that sync
+// fails, the blob is gone from view but Delete returns an error wrapping
+// ErrUnavailable and the cause; the directory is synced again before the
+// next commit or delete is acknowledged.
 func (s *Store) Delete(ctx context.Context, dgst digest.Digest) error {
 	d, err := parse(ctx, dgst)
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(s.blobPath(d)); err != nil {
+	path := s.blobPath(d)
+	if err := s.fsys.Remove(path); err != nil {
 		return blobError(d, err)
 	}
-	return nil
+	if err := s.syncDir(filepath.Dir(path)); err != nil {
+		return ioError("delete "+d.String(), err)
+	}
+	return s.syncDirty()
 }
 
 // Walk implements blob.Walker. It reads one two-hex-digit directory at a

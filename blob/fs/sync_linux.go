@@ -3,7 +3,6 @@
 package fs
 
 import (
-	"os"
 	"syscall"
 )
 
@@ -13,7 +12,7 @@ const syncFileRangeWrite = 2
 // startWriteback asks the kernel to begin writing [off, off+n) of f to
 // disk without waiting, so a later fsync has less to do. Errors are ignored:
 // this is only a hint, and fsync reports real failures.
-func startWriteback(f *os.File, off, n int64) {
+func startWriteback(f file, off, n int64) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return

@@ -5,4 +5,4 @@ package fs
 import "os"
 
 // startWriteback is a no-op where sync_file_range is unavailable.
-func startWriteback(*os.File, int64, int64) {}
+func startWriteback(file, int64, int64) {}

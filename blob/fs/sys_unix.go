@@ -13,7 +13,7 @@ var errLocked = errors.New("locked")
 
 // tryLock takes an exclusive, non-blocking flock on f. The kernel releases
 // it when f is closed or the process dies.
-func tryLock(f *os.File) error {
+func tryLock(f file) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err

@@ -47,19 +47,19 @@ func (s *Store) Writer(ctx context.Context, opts ...blob.WriterOption) (blob.Wri
 	id := blob.NewUploadID()
 	s.hold(id)
 	stage := filepath.Join(s.tmp, id+".new")
-	if err := os.Mkdir(stage, 0o755); err != nil {
+	if err := s.fsys.Mkdir(stage, 0o755); err != nil {
 		s.release(id)
 		return nil, ioError("create upload", err)
 	}
 	w, err := s.newWriter(id, stage, o.Algorithm, o.Algorithm.Hash())
 	if err == nil {
-		err = os.Rename(stage, s.uploadDir(id))
+		err = s.fsys.Rename(stage, s.uploadDir(id))
 	}
 	if err != nil {
 		if w != nil {
 			w.closeFiles()
 		}
-		_ = os.RemoveAll(stage)
+		_ = s.fsys.RemoveAll(stage)
 		s.release(id)
 		return nil, ioError("create upload", err)
 	}
@@ -70,7 +70,7 @@ func (s *Store) Writer(ctx context.Context, opts ...blob.WriterOption) (blob.Wri
 
 func (s *Store) newWriter(id, dir string, alg digest.Algorithm, h hash.Hash) (*writer, error) {
 	path := filepath.Join(dir, "data")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := s.fsys.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -79,8 +79,8 @@ func (s *Store) newWriter(id, dir string, alg digest.Algorithm, h hash.Hash) (*w
 		w.closeFiles()
 		return nil, err
 	}
-	w.k = newSink(f, path, s.direct, 0)
-	w.sf, err = os.OpenFile(filepath.Join(dir, "state"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	w.k = newSink(s.fsys, f, path, s.direct, 0)
+	w.sf, err = s.fsys.OpenFile(filepath.Join(dir, "state"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		w.closeFiles()
 		return nil, err
@@ -119,7 +119,7 @@ func (s *Store) resume(ctx context.Context, id string) (*writer, error) {
 		return nil, err
 	}
 	w := &writer{s: s, id: id, dir: dir, f: f}
-	w.sf, err = os.OpenFile(filepath.Join(dir, "state"), os.O_RDWR|os.O_CREATE, 0o644)
+	w.sf, err = s.fsys.OpenFile(filepath.Join(dir, "state"), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		w.closeFiles()
 		return nil, ioError("open upload state", err)
@@ -152,7 +152,7 @@ func (s *Store) resume(ctx context.Context, id string) (*writer, error) {
 		return nil, err
 	}
 	w.off, w.ckpt = size, from
-	w.k = newSink(f, filepath.Join(dir, "data"), s.direct, size)
+	w.k = newSink(s.fsys, f, filepath.Join(dir, "data"), s.direct, size)
 	if from != size {
 		if err := w.checkpoint(); err != nil {
 			w.closeFiles()
@@ -165,9 +165,9 @@ func (s *Store) resume(ctx context.Context, id string) (*writer, error) {
 // lockData opens the data file of upload id, takes its lock, and checks the
 // path still names the locked file (an Abort or Commit may have removed it
 // between open and lock). It returns ErrNotFound or ErrConflict errors.
-func (s *Store) lockData(id string, flag int) (*os.File, error) {
+func (s *Store) lockData(id string, flag int) (file, error) {
 	path := filepath.Join(s.uploadDir(id), "data")
-	f, err := os.OpenFile(path, flag, 0)
+	f, err := s.fsys.OpenFile(path, flag, 0)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return nil, errorf(blob.ErrNotFound, "upload %s", id)
@@ -206,12 +206,12 @@ func (s *Store) Abort(ctx context.Context, id string) error {
 	f, err := s.lockData(id, os.O_RDONLY)
 	if err != nil {
 		if errors.Is(err, blob.ErrNotFound) {
-			_ = os.RemoveAll(s.uploadDir(id)) // a finished upload's leftover, if any
+			_ = s.fsys.RemoveAll(s.uploadDir(id)) // a finished upload's leftover, if any
 		}
 		return err
 	}
 	defer f.Close()
-	if err := os.RemoveAll(s.uploadDir(id)); err != nil {
+	if err := s.fsys.RemoveAll(s.uploadDir(id)); err != nil {
 		return ioError("remove upload", err)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash"
 	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -44,9 +43,9 @@ type writer struct {
 	s       *Store
 	id      string
 	dir     string
-	f       *os.File // data, flocked
-	k       *sink    // writes data
-	sf      *os.File // state
+	f       file  // data, flocked
+	k       *sink // writes data
+	sf      file  // state
 	alg     digest.Algorithm
 	started time.Time
 
@@ -93,7 +92,7 @@ func (w *writer) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	if err := writeHashed(w.k, w.h, w.off, p); err != nil {
-		w.err = ioError("write upload "+w.id, err)
+		w.fail(ioError("write upload "+w.id, err))
 		return 0, w.err
 	}
 	w.off += int64(len(p))
@@ -128,7 +127,7 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	})
 	w.off += res.n
 	if res.writeErr != nil {
-		w.err = ioError("write upload "+w.id, res.writeErr)
+		w.fail(ioError("write upload "+w.id, res.writeErr))
 		return res.n, w.err
 	}
 	if w.off-w.ckpt >= checkpointEvery {
@@ -138,6 +137,17 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 		}
 	}
 	return res.n, res.readErr
+}
+
+// fail records a failed write: h is ahead of the file, so the Writer is
+// spent (Close keeps the upload for Resume, which re-hashes what the file
+// holds). The file is cut back to w.off, the bytes known written, so that
+// part of a write that failed (written short, or torn by an I/O error)
+// never becomes part of the upload. If that fails too, the tail stays, and
+// Resume hashes it: a Commit then checks those bytes, never trusts them.
+func (w *writer) fail(err error) {
+	w.err = err
+	_ = w.f.Truncate(w.off)
 }
 
 // writeHashed writes p at off through k and feeds it to h. Large buffers
@@ -196,9 +206,14 @@ func (w *writer) Commit(ctx context.Context, expected digest.Digest, size int64)
 	if got != d {
 		return blob.Info{}, errorf(blob.ErrDigestMismatch, "upload %s hashes to %s, expected %s", w.id, got, d)
 	}
-	info, published, err := w.s.publish(w.f, filepath.Join(w.dir, "data"), d)
-	if published || err == nil {
-		// The data file is gone from the upload either way: end it.
+	info, out, err := w.s.publish(w.f, filepath.Join(w.dir, "data"), d)
+	switch out {
+	case consumed:
+		// The data file is gone from the upload: end it.
+		_ = w.finish(true)
+	case spoiled:
+		// Its bytes on disk are unknown: the upload cannot be trusted.
+		w.err = err
 		_ = w.finish(true)
 	}
 	return info, err
@@ -229,7 +244,7 @@ func (w *writer) Close() error {
 func (w *writer) finish(remove bool) error {
 	w.done = true
 	if remove {
-		_ = os.RemoveAll(w.dir)
+		_ = w.s.fsys.RemoveAll(w.dir)
 	}
 	err := w.closeFiles()
 	w.s.release(w.id)
@@ -258,7 +273,7 @@ func (w *writer) closeFiles() error {
 }
 
 // hashFile feeds bytes [from, to) of f to h, in chunks, watching ctx.
-func hashFile(ctx context.Context, f *os.File, h hash.Hash, from, to int64) error {
+func hashFile(ctx context.Context, f file, h hash.Hash, from, to int64) error {
 	if from >= to {
 		return nil
 	}
