@@ -11,6 +11,29 @@
 // challenge. The handler keeps no state: upload sessions live in the
 // registry, so any number of handlers may serve one registry.
 //
+// Errors map to the spec's codes in one place. Three answers need more
+// than the spec's table:
+//   - A registry that cannot serve (registry.ErrUnavailable: a store closed,
+//     read-only or failed; an operation the server cut short or timed out)
+//     answers 503 with code UNAVAILABLE, the code CNCF distribution uses,
+//     whatever else the error wraps: a corrupt record is the store's failure,
+//     not the client's invalid input. The message is generic; the error with
+//     its cause goes to the logger (WithLogger), as for a 500.
+//   - A request whose own context was cancelled (the client went away, or
+//     the host cancelled it) gets StatusClientClosedRequest, 499, with no
+//     body and no code: nobody reads it, and a client that is still there
+//     must not take an OCI code for the state of the registry. It is logged
+//     at debug level.
+//   - A lost race (registry.ErrConflict: a tag compare-and-swap lost, an
+//     upload session held by another writer, a blob being garbage
+//     collected) answers 409 Conflict, the HTTP status for "resolve and
+//     resubmit". The spec has no code for it, so the code names what the
+//     request was about: BLOB_UPLOAD_INVALID on upload routes only; on
+//     manifest routes MANIFEST_BLOB_UNKNOWN when a blob the manifest needs is
+//     being collected (push it again), MANIFEST_INVALID for another PUT and
+//     MANIFEST_UNKNOWN for a DELETE (untag) or read; BLOB_UNKNOWN on blob
+//     routes.
+//
 // Limits: manifest bodies are capped (WithMaxManifestSize, 413 beyond it),
 // open upload sessions by registry.WithMaxUploads (429). Request-header size
 // and read/write timeouts belong to the host's http.Server (MaxHeaderBytes,

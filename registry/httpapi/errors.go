@@ -27,9 +27,21 @@ const (
 	CodeDenied              = "DENIED"
 	CodeUnsupported         = "UNSUPPORTED"
 	CodeTooManyRequests     = "TOOMANYREQUESTS"
+	// CodeUnavailable answers a request the registry cannot serve now (a
+	// store closed, read-only or failed; an operation cut short by the
+	// server), with 503. The distribution spec has no code for it; this is
+	// the one CNCF distribution uses.
+	CodeUnavailable = "UNAVAILABLE"
 	// CodeDisallowed is ACR's answer to an operation a lock forbids.
 	CodeDisallowed = "REGISTRY_DISALLOWED_OPERATION"
 )
+
+// StatusClientClosedRequest is the bare status (no body, no error code)
+// written when a request's own context was cancelled before its answer: the
+// client went away, or the host cancelled the request (registryd does when a
+// shutdown runs out of time). Nobody reads that answer; the status is for
+// the host's access log, where 499 reads as nginx's "client closed request".
+const StatusClientClosedRequest = 499
 
 // apiError is one error of a response body.
 type apiError struct {
@@ -53,14 +65,22 @@ func withCode(status int, code string, err error) error {
 	return &statusError{status: status, code: code, err: err}
 }
 
-// classify maps an error to an HTTP status and OCI code. The specific
-// registry errors come first, then the classes.
+// classify maps an error to an HTTP status and OCI code. ErrUnavailable
+// comes first, since a store failure may wrap a cause of another class (a
+// corrupt record is not the client's invalid input); then the specific
+// registry errors, then the classes.
 func classify(r *http.Request, rt route, err error) (int, string) {
 	var se *statusError
 	if errors.As(err, &se) {
 		return se.status, se.code
 	}
 	switch {
+	case errors.Is(err, errdef.ErrUnavailable),
+		// Canceled here is an operation the server cut short (the
+		// request's own cancellation never reaches classify), and a
+		// deadline is the host's or the server's, not the client's.
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, CodeUnavailable
 	case errors.Is(err, registry.ErrNameInvalid):
 		return http.StatusBadRequest, CodeNameInvalid
 	case errors.Is(err, registry.ErrNameUnknown):
@@ -117,23 +137,66 @@ func classify(r *http.Request, rt route, err error) (int, string) {
 	case errors.Is(err, errdef.ErrNotFound):
 		return http.StatusNotFound, CodeNameUnknown
 	case errors.Is(err, errdef.ErrConflict):
-		return http.StatusConflict, CodeBlobUploadInvalid
+		return http.StatusConflict, conflictCode(r, rt, err)
 	case errors.Is(err, errdef.ErrPrecondition):
 		return http.StatusBadRequest, CodeBlobUploadInvalid
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return 499, CodeUnsupported
 	}
 	return http.StatusInternalServerError, ""
 }
 
+// conflictCode picks the OCI code of a 409: a concurrent change won (a tag
+// compare-and-swap lost, an upload session held by another writer, a blob
+// being garbage collected). The spec's table has no code for "retry", so the
+// status says that and the code names what the request was about.
+func conflictCode(r *http.Request, rt route, err error) string {
+	switch rt.kind {
+	case kindUpload, kindUploadStart:
+		return CodeBlobUploadInvalid
+	case kindManifest:
+		switch {
+		case errors.Is(err, registry.ErrCollecting):
+			// A blob the manifest needs is going away: push it again.
+			return CodeManifestBlobUnknown
+		case r.Method == http.MethodPut:
+			return CodeManifestInvalid
+		}
+		// A delete or read of a tag or manifest that changed under it.
+		return CodeManifestUnknown
+	case kindBlob:
+		return CodeBlobUnknown
+	case kindReferrers:
+		return CodeManifestUnknown
+	}
+	return CodeNameUnknown
+}
+
+// cancelled reports whether err is the request's own cancellation: the
+// operation stopped because the request's context was cancelled.
+func cancelled(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
+}
+
 // writeError is the one place that writes error responses.
+// A cancelled request gets StatusClientClosedRequest and no body. The
+// messages of 500 and 503 answers name files and stores, so the client gets a
+// generic one and the log gets the error.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rt route, err error) {
+	if cancelled(r, err) {
+		h.logger.DebugContext(r.Context(), "request cancelled", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Del("Content-Length")
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 	status, code := classify(r, rt, err)
 	msg := err.Error()
-	if code == "" {
+	switch code {
+	case "":
 		code = "UNKNOWN"
 		msg = "internal error"
 		h.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	case CodeUnavailable:
+		msg = "service unavailable, retry later"
+		h.logger.WarnContext(r.Context(), "request failed: registry unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	var ch *Challenge
 	if errors.As(err, &ch) {
