@@ -6,7 +6,12 @@
 //
 // Every flag has an environment variable (REGKIT_ADDR, REGKIT_DATA,
 // REGKIT_TLS_CERT, REGKIT_TLS_KEY, REGKIT_LOG_LEVEL, REGKIT_GC_INTERVAL).
-// /healthz answers when the server is ready. SIGINT or SIGTERM stop it
-// gracefully: new connections are refused and running requests (uploads
-// among them) get up to -shutdown-timeout to finish.
+// /healthz answers 200 "ok" while the registry serves reads and writes, and
+// 503 with the reason (registry.Registry.Health) when a store went read-only
+// or failed. SIGINT or SIGTERM stop it gracefully: new connections are
+// refused and running requests (uploads among them) get up to
+// -shutdown-timeout to finish. Requests still running then have their
+// contexts cancelled and their connections closed, and the server waits for
+// their handlers to return: the registry is closed only after the last one,
+// so every write a client saw acknowledged is on disk when the process exits.
 package main

@@ -83,27 +83,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer reg.Close()
-
 	api := httpapi.New(reg, httpapi.WithLogger(logger), httpapi.WithAnonymousMount(c.anonymousMount))
-	// Two routes need no ServeMux (and its path cleaning on every request).
-	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case strings.HasPrefix(r.URL.Path, "/v2"):
-			api.ServeHTTP(w, r)
-		case r.URL.Path == "/healthz":
-			_, _ = io.WriteString(w, "ok\n")
-		default:
-			http.NotFound(w, r)
-		}
-	})
-
-	srv := &http.Server{
-		Handler:           logRequests(logger, root),
-		ReadHeaderTimeout: 30 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(logRequests(logger, routes(reg, api)), logger)
 	if c.debugAddr != "" {
 		dbg := http.NewServeMux()
 		dbg.HandleFunc("/debug/pprof/", pprof.Index)
@@ -113,7 +94,7 @@ func run(args []string) error {
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
-		return err
+		return errors.Join(err, reg.Close())
 	}
 	logger.Info("registryd listening", "addr", ln.Addr().String(), "data", c.data, "tls", c.cert != "")
 
@@ -122,23 +103,59 @@ func run(args []string) error {
 	errc := make(chan error, 1)
 	go func() {
 		if c.cert != "" {
-			errc <- srv.ServeTLS(ln, c.cert, c.key)
+			errc <- srv.http.ServeTLS(ln, c.cert, c.key)
 		} else {
-			errc <- srv.Serve(ln)
+			errc <- srv.http.Serve(ln)
 		}
 	}()
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
 	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", c.shutdown)
 	}
-	logger.Info("shutting down", "timeout", c.shutdown)
+	// The registry is closed only once no handler runs: shutdown returns
+	// after the last one, even past its timeout.
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdown)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
+	if err := srv.shutdown(sctx); err != nil {
+		logger.Warn("running requests cut at the shutdown timeout", "err", err)
 	}
-	return nil
+	if err := reg.Close(); err != nil {
+		return errors.Join(serveErr, fmt.Errorf("closing the registry: %w", err))
+	}
+	logger.Info("registry closed")
+	return serveErr
+}
+
+// routes serves the API under /v2 and the health check at /healthz. Two
+// routes need no ServeMux (and its path cleaning on every request).
+func routes(reg *registry.Registry, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/v2"):
+			api.ServeHTTP(w, r)
+		case r.URL.Path == "/healthz":
+			healthz(w, r, reg)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
+// healthz answers 200 "ok" while the registry serves reads and writes, and
+// 503 with the reason (Registry.Health) when it does not: a store went
+// read-only or failed, or the registry is closed.
+func healthz(w http.ResponseWriter, r *http.Request, reg *registry.Registry) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/plain; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	if err := reg.Health(r.Context()); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "unavailable: "+err.Error()+"\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ok\n")
 }
 
 // statusWriter records the status and size of a response for the log.
