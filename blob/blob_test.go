@@ -20,17 +20,18 @@ func TestParseDigest(t *testing.T) {
 	tests := []struct {
 		in    string
 		class error
+		cause error // go-digest's own error, kept in the chain
 	}{
-		{"sha256:" + hex64, nil},
-		{"sha512:" + strings.Repeat("b", 128), nil},
-		{"", blob.ErrInvalid},
-		{"sha256:", blob.ErrInvalid},
-		{"sha256:" + strings.ToUpper(hex64), blob.ErrInvalid},
-		{"sha256:" + hex64[1:], blob.ErrInvalid},
-		{"sha512:" + hex64, blob.ErrInvalid},
-		{"md5:" + hex64[:32], blob.ErrUnsupported},
-		{hex64, blob.ErrInvalid},
-		{"sha256:" + strings.Repeat("a", 10000), blob.ErrInvalid},
+		{"sha256:" + hex64, nil, nil},
+		{"sha512:" + strings.Repeat("b", 128), nil, nil},
+		{"", blob.ErrInvalid, digest.ErrDigestInvalidFormat},
+		{"sha256:", blob.ErrInvalid, digest.ErrDigestInvalidFormat},
+		{"sha256:" + strings.ToUpper(hex64), blob.ErrInvalid, digest.ErrDigestInvalidFormat},
+		{"sha256:" + hex64[1:], blob.ErrInvalid, digest.ErrDigestInvalidLength},
+		{"sha512:" + hex64, blob.ErrInvalid, digest.ErrDigestInvalidLength},
+		{"md5:" + hex64[:32], blob.ErrUnsupported, digest.ErrDigestUnsupported},
+		{hex64, blob.ErrInvalid, digest.ErrDigestInvalidFormat},
+		{"sha256:" + strings.Repeat("a", 10000), blob.ErrInvalid, digest.ErrDigestInvalidLength},
 	}
 	for _, tc := range tests {
 		d, err := blob.ParseDigest(tc.in)
@@ -40,8 +41,8 @@ func TestParseDigest(t *testing.T) {
 			}
 			continue
 		}
-		if !errors.Is(err, tc.class) {
-			t.Errorf("ParseDigest(%.20q) error %v, want %v", tc.in, err, tc.class)
+		if !errors.Is(err, tc.class) || !errors.Is(err, tc.cause) {
+			t.Errorf("ParseDigest(%.20q) error %v, want one wrapping %v and %v", tc.in, err, tc.class, tc.cause)
 		}
 		if len(err.Error()) > 300 {
 			t.Errorf("ParseDigest error is %d bytes long", len(err.Error()))

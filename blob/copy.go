@@ -112,7 +112,11 @@ func Fill(ctx context.Context, r io.Reader, p []byte) (int, error) {
 func writeAll(dst io.Writer, p []byte) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = fmt.Errorf("panic in write: %v", v)
+			if perr, ok := v.(error); ok {
+				err = fmt.Errorf("panic in write: %w", perr)
+			} else {
+				err = fmt.Errorf("panic in write: %v", v)
+			}
 		}
 	}()
 	n, err := dst.Write(p)

@@ -6,6 +6,7 @@ import (
 	_ "crypto/sha256"
 	_ "crypto/sha512"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"strings"
@@ -39,6 +40,8 @@ var (
 	ErrAlreadyExists = errdef.ErrAlreadyExists
 )
 
+// wrapf returns an error "blob: <format>: <class>" that wraps class, and
+// also every cause the format wraps with %w.
 func wrapf(class error, format string, args ...any) error {
 	return fmt.Errorf("blob: "+format+": %w", append(args, class)...)
 }
@@ -53,10 +56,10 @@ func ParseDigest(s string) (digest.Digest, error) {
 	}
 	d, err := digest.Parse(s)
 	if err != nil {
-		if err == digest.ErrDigestUnsupported {
-			return "", wrapf(ErrUnsupported, "digest %q", truncate(s))
+		if errors.Is(err, digest.ErrDigestUnsupported) {
+			return "", wrapf(ErrUnsupported, "digest %q: %w", truncate(s), err)
 		}
-		return "", wrapf(ErrInvalid, "digest %q: %v", truncate(s), err)
+		return "", wrapf(ErrInvalid, "digest %q: %w", truncate(s), err)
 	}
 	return d, nil
 }
