@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -190,12 +191,16 @@ func TestLogRecovery(t *testing.T) {
 		cp := snapshotFiles(t, dir)
 		segs, _ := filepath.Glob(cp + ".wal.*")
 		b, _ := os.ReadFile(segs[0])
-		b[20] ^= 0xff
+		b[segmentHeader+20] ^= 0xff // in the first record
 		os.WriteFile(segs[0], b, 0o600)
 		// A newer, empty segment makes the damaged one not the last.
-		next := strings.TrimSuffix(segs[0], segs[0][len(segs[0])-16:]) + fmt.Sprintf("%016x", 1<<40)
+		seq, err := strconv.ParseUint(segs[0][len(segs[0])-16:], 16, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := strings.TrimSuffix(segs[0], segs[0][len(segs[0])-16:]) + fmt.Sprintf("%016x", seq+1)
 		os.WriteFile(next, nil, 0o600)
-		_, err := bolt.Open(cp, bolt.WithLog())
+		_, err = bolt.Open(cp, bolt.WithLog())
 		if !errors.Is(err, meta.ErrUnavailable) {
 			t.Fatalf("Open with a corrupt older segment: %v, want ErrUnavailable", err)
 		}

@@ -141,10 +141,14 @@ func checkBig(t *testing.T, s meta.Store, want []byte, present bool) {
 	}
 }
 
+// segmentHeader is the size of a segment's header, before its records.
+const segmentHeader = 48
+
 // lastRecord returns where the last record of a segment starts and ends;
-// the records end at the first zero length field.
+// the records follow the segment's header and end at the first zero length
+// field.
 func lastRecord(b []byte) (start, end int) {
-	for off := 0; off+8 <= len(b); {
+	for off := segmentHeader; off+8 <= len(b); {
 		n := int(binary.LittleEndian.Uint32(b[off:]))
 		if n == 0 {
 			break

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,11 +12,25 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/regkit/regkit/internal/errdef"
+	"github.com/regkit/regkit/registry/meta"
 )
 
 // The write-ahead log of [WithLog]: numbered segment files next to the
-// database file, "<db>.wal.<seq>" with seq in 16 hex digits. A segment is a
-// sequence of records, each one committed Update:
+// database file, "<db>.wal.<seq>" with seq in 16 hex digits. A segment
+// starts with a header of segmentHeader bytes that names the database it
+// belongs to:
+//
+//	magic    8 bytes               "RKMETAWL"
+//	version  uint32 little-endian  segmentVersion
+//	reserved uint32                zero
+//	db id    16 bytes              the database's identity (info bucket, idKey)
+//	seq      uint64 little-endian  the segment's sequence number, as in its name
+//	crc      uint32 little-endian  CRC-32C of the 40 bytes above
+//	reserved uint32                zero
+//
+// followed by a sequence of records, each one committed Update:
 //
 //	length  uint32 little-endian   bytes of payload
 //	crc     uint32 little-endian   CRC-32C of payload
@@ -23,13 +38,18 @@ import (
 //	        key, and for opPut a uvarint value length and the value
 //
 // A record is written with one pwrite and made durable with one fdatasync
-// before its Update returns. Segments are created zero-filled to their
-// expected size and synced, ahead of need ("<db>.wal.next", renamed into
-// place at rotation), so an append overwrites allocated blocks and its
-// fdatasync flushes data only, with no file-system journal commit for a
-// changed size. A zero length ends a segment's records. Only the newest segment is ever appended to,
-// and never again after the process that wrote it stops: recovery always
-// starts a new one, so a torn record can only be the tail of a segment.
+// before its Update returns. Segments are created with their header,
+// zero-filled to their expected size and synced, ahead of need
+// ("<db>.wal.next", renamed into place at rotation), so an append
+// overwrites allocated blocks and its fdatasync flushes data only, with no
+// file-system journal commit for a changed size. A zero length ends a
+// segment's records. Only the newest segment is ever appended to, and never
+// again after the process that wrote it stops: recovery always starts a new
+// one, so a torn record can only be the tail of a segment.
+//
+// Segments of the format before the header (regkit before session 6) were
+// never released; Open refuses them (errdef.ErrUnsupported) rather than
+// guess.
 
 const (
 	opDelete byte = 0
@@ -37,9 +57,17 @@ const (
 
 	walInfix     = ".wal."
 	recordHeader = 8
+
+	segmentMagic   = "RKMETAWL"
+	segmentVersion = 1
+	segmentHeader  = 48
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// dbID is a database's identity: random bytes stored in its file when it is
+// created, and in the header of each of its log segments.
+type dbID [16]byte
 
 // segmentPath names segment seq of the database at dbPath.
 func segmentPath(dbPath string, seq uint64) string {
@@ -47,19 +75,18 @@ func segmentPath(dbPath string, seq uint64) string {
 }
 
 // segments lists the sequence numbers of the segments of dbPath, ascending.
-func segments(dbPath string) ([]uint64, error) {
+func segments(fsys fileSystem, dbPath string) ([]uint64, error) {
 	dir, base := filepath.Split(dbPath)
 	if dir == "" {
 		dir = "."
 	}
-	ents, err := os.ReadDir(dir)
+	names, err := fsys.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	var seqs []uint64
 	prefix := base + walInfix
-	for _, e := range ents {
-		name := e.Name()
+	for _, name := range names {
 		if !strings.HasPrefix(name, prefix) || len(name) != len(prefix)+16 {
 			continue
 		}
@@ -73,79 +100,139 @@ func segments(dbPath string) ([]uint64, error) {
 	return seqs, nil
 }
 
+// encodeHeader returns the header of segment seq of database id.
+func encodeHeader(id dbID, seq uint64) []byte {
+	h := make([]byte, segmentHeader)
+	copy(h, segmentMagic)
+	binary.LittleEndian.PutUint32(h[8:], segmentVersion)
+	copy(h[16:32], id[:])
+	binary.LittleEndian.PutUint64(h[32:], seq)
+	binary.LittleEndian.PutUint32(h[40:], crc32.Checksum(h[:40], castagnoli))
+	return h
+}
+
+// errNoHeader reports a segment whose header is all zeros or missing: a
+// file created without a flush, which no record can be in either.
+var errNoHeader = errors.New("segment has no header")
+
+// checkHeader checks that data, a segment's bytes, starts with the header
+// of segment seq of database id. It returns errNoHeader, wrapped, when the
+// whole segment is zeros; otherwise an error wrapping the class: corrupt
+// (meta.ErrUnavailable), of an older or newer format
+// (errdef.ErrUnsupported), or of another database or sequence number
+// (meta.ErrInvalid).
+func checkHeader(name string, data []byte, id dbID, seq uint64) error {
+	if len(bytes.Trim(data, "\x00")) == 0 {
+		return fmt.Errorf("%s: %w", name, errNoHeader)
+	}
+	if len(data) < segmentHeader {
+		if bytes.HasPrefix(data, []byte(segmentMagic)) {
+			return fmt.Errorf("%s: header cut short: %w", name, meta.ErrUnavailable)
+		}
+		return fmt.Errorf("%s: not a log segment of this format (no header; segments of regkit before session 6 are not read): %w", name, errdef.ErrUnsupported)
+	}
+	h := data[:segmentHeader]
+	switch {
+	case string(h[:8]) != segmentMagic:
+		return fmt.Errorf("%s: not a log segment of this format (no header; segments of regkit before session 6 are not read): %w", name, errdef.ErrUnsupported)
+	case binary.LittleEndian.Uint32(h[40:]) != crc32.Checksum(h[:40], castagnoli):
+		return fmt.Errorf("%s: header fails its checksum: %w", name, meta.ErrUnavailable)
+	case binary.LittleEndian.Uint32(h[8:]) != segmentVersion:
+		return fmt.Errorf("%s: segment format version %d, want %d: %w", name, binary.LittleEndian.Uint32(h[8:]), segmentVersion, errdef.ErrUnsupported)
+	case !bytes.Equal(h[16:32], id[:]):
+		return fmt.Errorf("%s: segment of another database (id %x, this database is %x): the database file was replaced or recreated beside an old log; the segment is not replayed: move it away to open the file: %w", name, h[16:32], id[:], meta.ErrInvalid)
+	case binary.LittleEndian.Uint64(h[32:]) != seq:
+		return fmt.Errorf("%s: header says segment %d: %w", name, binary.LittleEndian.Uint64(h[32:]), meta.ErrInvalid)
+	}
+	return nil
+}
+
 // segment is the open segment records are appended to.
 type segment struct {
 	seq  uint64
-	f    *os.File
-	size int64 // bytes of records written
+	f    file
+	size int64 // bytes written: the header and the records
 	sync bool  // fdatasync after each append
 }
+
+// records returns the bytes of records in the segment.
+func (s *segment) records() int64 { return s.size - segmentHeader }
 
 // sparePath names the zero-filled file the next rotation renames into place.
 func sparePath(dbPath string) string { return dbPath + walInfix + "next" }
 
-// prepareSpare creates the spare segment file, zero-filled to size bytes and
-// synced, replacing any earlier one.
-func prepareSpare(dbPath string, size int64, sync bool) (*os.File, error) {
-	path := sparePath(dbPath)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	zeros := make([]byte, min(size, 1<<20))
-	for off := int64(0); off < size; off += int64(len(zeros)) {
-		if _, err := f.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	if sync {
-		if err := datasync(f); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	return f, nil
+// spare is a prepared segment file, not yet named as a segment.
+type spare struct {
+	seq uint64
+	f   file
 }
 
-// openSegment makes the spare file f (or a new empty file, if f is nil)
-// segment seq, durably named.
-func openSegment(dbPath string, seq uint64, f *os.File, sync bool) (*segment, error) {
-	path := segmentPath(dbPath, seq)
-	var err error
-	if f == nil {
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	} else if err = os.Rename(sparePath(dbPath), path); err != nil {
-		f.Close()
-	}
+// prepareSpare creates the spare file for segment seq: its header, zeros up
+// to size bytes, synced; it replaces any earlier spare.
+func prepareSpare(fsys fileSystem, dbPath string, size int64, sync bool, id dbID, seq uint64) (*spare, error) {
+	f, err := fsys.OpenFile(sparePath(dbPath), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if sync {
-		if err := syncDir(filepath.Dir(path)); err != nil {
+	size = max(size, segmentHeader)
+	buf := make([]byte, min(size, 1<<20))
+	copy(buf, encodeHeader(id, seq))
+	for off := int64(0); off < size; off += int64(len(buf)) {
+		if _, err := f.WriteAt(buf[:min(int64(len(buf)), size-off)], off); err != nil {
 			f.Close()
-			os.Remove(path)
+			return nil, err
+		}
+		if off == 0 {
+			clear(buf[:segmentHeader])
+		}
+	}
+	if sync {
+		if err := f.Datasync(); err != nil {
+			f.Close()
 			return nil, err
 		}
 	}
-	return &segment{seq: seq, f: f, sync: sync}, nil
+	return &spare{seq: seq, f: f}, nil
+}
+
+// openSegment names the spare sp as its segment, durably.
+func openSegment(fsys fileSystem, dbPath string, sp *spare, sync bool) (*segment, error) {
+	path := segmentPath(dbPath, sp.seq)
+	if err := fsys.Rename(sparePath(dbPath), path); err != nil {
+		sp.f.Close()
+		return nil, err
+	}
+	if sync {
+		if err := fsys.SyncDir(filepath.Dir(path)); err != nil {
+			sp.f.Close()
+			return nil, err
+		}
+	}
+	return &segment{seq: sp.seq, f: sp.f, size: segmentHeader, sync: sync}, nil
 }
 
 // appendRecord writes rec as one record and, unless the segment is
 // unsynced, waits until it is on disk. rec is the record's header space
 // (recordHeader bytes, filled in here) followed by its payload, so the
 // payload built by a transaction is written without a copy.
-func (s *segment) appendRecord(rec []byte) error {
+//
+// If the write or the flush fails, the record may be on disk, whole: it
+// tries to erase it (zeros over its header, flushed), so that recovery
+// cannot commit an Update that failed, and reports whether that worked.
+func (s *segment) appendRecord(rec []byte) (erased bool, err error) {
 	frameRecord(rec)
-	n, err := s.f.WriteAt(rec, s.size)
-	s.size += int64(n)
-	if err != nil {
-		return err
+	if _, err = s.f.WriteAt(rec, s.size); err == nil && s.sync {
+		err = s.f.Datasync()
 	}
-	if s.sync {
-		return datasync(s.f)
+	if err == nil {
+		s.size += int64(len(rec))
+		return false, nil
 	}
-	return nil
+	_, eraseErr := s.f.WriteAt(make([]byte, recordHeader), s.size)
+	if eraseErr == nil && s.sync {
+		eraseErr = s.f.Datasync()
+	}
+	return eraseErr == nil, err
 }
 
 // frameRecord fills in the header of rec (recordHeader bytes, then the
@@ -161,24 +248,28 @@ func (s *segment) close() error { return s.f.Close() }
 // errTorn reports a record cut short or failing its checksum.
 var errTorn = errors.New("torn or corrupt record")
 
-// readSegment calls fn with the payload of each record of the segment at
-// path, in order. It stops at the first record that is cut short or fails
-// its checksum and returns errTorn, wrapped, with the count of good records
-// before it.
-func readSegment(path string, fn func(payload []byte) error) error {
-	data, err := os.ReadFile(path)
+// readSegment checks the header of segment seq of database id at path (see
+// checkHeader) and calls fn with the payload of each of its records, in
+// order. It stops at the first record that is cut short or fails its
+// checksum and returns errTorn, wrapped.
+func readSegment(fsys fileSystem, path string, id dbID, seq uint64, fn func(payload []byte) error) error {
+	data, err := fsys.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	return parseRecords(filepath.Base(path), data, fn)
+	name := filepath.Base(path)
+	if err := checkHeader(name, data, id, seq); err != nil {
+		return err
+	}
+	return parseRecords(name, data[segmentHeader:], fn)
 }
 
-// parseRecords is readSegment on the bytes of a segment; name is the
-// segment's file name, for errors.
+// parseRecords calls fn with each record of data, the bytes of a segment
+// after its header; name is the segment's file name, for errors.
 func parseRecords(name string, data []byte, fn func(payload []byte) error) error {
 	for off := 0; off < len(data); {
 		if len(data)-off < recordHeader {
-			return fmt.Errorf("%s at offset %d: %w", name, off, errTorn)
+			return fmt.Errorf("%s at offset %d: %w", name, segmentHeader+off, errTorn)
 		}
 		n := int(binary.LittleEndian.Uint32(data[off:]))
 		if n == 0 {
@@ -186,8 +277,8 @@ func parseRecords(name string, data []byte, fn func(payload []byte) error) error
 		}
 		sum := binary.LittleEndian.Uint32(data[off+4:])
 		end := off + recordHeader + n
-		if end > len(data) || crc32.Checksum(data[off+recordHeader:end], castagnoli) != sum {
-			return fmt.Errorf("%s at offset %d: %w", name, off, errTorn)
+		if end > len(data) || end < off || crc32.Checksum(data[off+recordHeader:end], castagnoli) != sum {
+			return fmt.Errorf("%s at offset %d: %w", name, segmentHeader+off, errTorn)
 		}
 		if err := fn(data[off+recordHeader : end]); err != nil {
 			return err
