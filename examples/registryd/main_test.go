@@ -61,10 +61,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Skip("builds and runs the server binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "registryd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildRegistryd(t, dir)
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "-addr", addr, "-data", filepath.Join(dir, "data"), "-log-level", "warn", "-shutdown-timeout", "20s")
 	var logs bytes.Buffer

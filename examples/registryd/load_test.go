@@ -1,0 +1,430 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// TestShutdownUnderLoad pushes manifests, moves and removes tags and deletes
+// manifests from several clients, sends SIGTERM in the middle, restarts the
+// server on the same folder and checks that every write the server
+// acknowledged is there and every acknowledged delete stayed done. Each
+// client stops at its first failed request; that last request may or may
+// not have been applied, so its repository may be in the state before it or
+// after it, and in no other.
+//
+// With a shutdown timeout shorter than the requests, the server cuts them at
+// the timeout and must still close the registry only after their handlers
+// returned, and exit 0.
+func TestShutdownUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary under load")
+	}
+	bin := buildRegistryd(t, t.TempDir())
+	tests := []struct {
+		name    string
+		timeout string // -shutdown-timeout
+	}{
+		{"requests finish", "10s"},
+		{"requests cut at the timeout", "1ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { shutdownUnderLoad(t, bin, tt.timeout) })
+	}
+}
+
+func shutdownUnderLoad(t *testing.T, bin, timeout string) {
+	data := filepath.Join(t.TempDir(), "data")
+	first := startRegistryd(t, bin, data, timeout)
+
+	const (
+		clients = 8
+		// acksBeforeSignal is how many writes are acknowledged before
+		// SIGTERM: the load is well under way and still running.
+		acksBeforeSignal = 400
+	)
+	client := &http.Client{
+		Transport: &http.Transport{MaxIdleConnsPerHost: clients},
+		Timeout:   20 * time.Second,
+	}
+	var acks atomic.Int64
+	loaded := make(chan struct{})
+	models := make([]*repoModel, clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		models[c] = newRepoModel(fmt.Sprintf("load/c%d", c))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			models[c].run(client, first.base, func() {
+				if acks.Add(1) == acksBeforeSignal {
+					close(loaded)
+				}
+			})
+		}()
+	}
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
+	select {
+	case <-loaded:
+	case <-allDone:
+		t.Fatalf("every client stopped after %d acknowledged writes, before SIGTERM:\n%s\n%s", acks.Load(), failures(models), first.logs())
+	}
+	atSignal := acks.Load()
+	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-allDone
+	if err := first.wait(20 * time.Second); err != nil {
+		t.Fatalf("registryd after SIGTERM: %v\n%s", err, first.logs())
+	}
+	t.Logf("%d writes acknowledged, %d of them after SIGTERM", acks.Load(), acks.Load()-atSignal)
+	for _, m := range models {
+		if m.stopErr == nil {
+			t.Errorf("%s: the client never failed, the server never stopped", m.repo)
+		} else if m.unexpected {
+			t.Errorf("%s: %v", m.repo, m.stopErr)
+		}
+	}
+
+	second := startRegistryd(t, bin, data, "10s")
+	for _, m := range models {
+		m.verify(t, client, second.base)
+	}
+	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.wait(20 * time.Second); err != nil {
+		t.Fatalf("registryd after the second SIGTERM: %v\n%s", err, second.logs())
+	}
+}
+
+// failures lists why each client stopped.
+func failures(models []*repoModel) string {
+	var b strings.Builder
+	for _, m := range models {
+		fmt.Fprintf(&b, "%s: %v\n", m.repo, m.stopErr)
+	}
+	return b.String()
+}
+
+// repoState is what a repository holds: its tags and its manifests.
+type repoState struct {
+	tags      map[string]digest.Digest
+	manifests map[digest.Digest]bool // false: deleted
+}
+
+func (s repoState) clone() repoState {
+	return repoState{tags: maps.Clone(s.tags), manifests: maps.Clone(s.manifests)}
+}
+
+func (s repoState) String() string {
+	var b strings.Builder
+	for _, tg := range slices.Sorted(maps.Keys(s.tags)) {
+		fmt.Fprintf(&b, "%s=%.19s ", tg, s.tags[tg])
+	}
+	for _, d := range slices.Sorted(maps.Keys(s.manifests)) {
+		fmt.Fprintf(&b, "%.19s:%v ", d, s.manifests[d])
+	}
+	return b.String()
+}
+
+// repoModel is one client's repository: the writes it made and the state
+// they leave, applied only when the server acknowledged them.
+type repoModel struct {
+	repo   string
+	layer  []byte
+	bodies map[digest.Digest][]byte
+	blobs  []digest.Digest // acknowledged blob pushes
+	state  repoState
+	// after is the state had the last, failed request been applied.
+	after      *repoState
+	tagsUsed   map[string]bool
+	stopErr    error
+	unexpected bool // stopErr is not a refused or cut connection or a 503
+}
+
+func newRepoModel(repo string) *repoModel {
+	return &repoModel{
+		repo:     repo,
+		layer:    []byte("layer of " + repo),
+		bodies:   map[digest.Digest][]byte{},
+		state:    repoState{tags: map[string]digest.Digest{}, manifests: map[digest.Digest]bool{}},
+		tagsUsed: map[string]bool{},
+	}
+}
+
+// run writes until a request fails: per round a config blob and a manifest
+// tagged t<i>; every third round "latest" moves to the previous manifest,
+// every fourth the tag of two rounds back is removed, every fifth the
+// manifest of three rounds back is deleted (with its tags). ack is called
+// for every acknowledged write.
+func (m *repoModel) run(client *http.Client, base string, ack func()) {
+	do := func(method, path, contentType string, body []byte, want int, apply func(*repoState)) bool {
+		next := m.state.clone()
+		if apply != nil {
+			apply(&next)
+		}
+		req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
+		if err != nil {
+			panic(err)
+		}
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		res, err := client.Do(req)
+		if err == nil {
+			msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+			res.Body.Close()
+			if res.StatusCode != want {
+				err = fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, msg)
+				m.unexpected = res.StatusCode != http.StatusServiceUnavailable
+			}
+		} else {
+			err = fmt.Errorf("%s %s: %w", method, path, err)
+			m.unexpected = !connectionCut(err)
+		}
+		if err != nil {
+			m.stopErr = err
+			m.after = &next
+			return false
+		}
+		m.state = next
+		ack()
+		return true
+	}
+	pushBlob := func(b []byte) bool {
+		d := digest.FromBytes(b)
+		ok := do("POST", "/v2/"+m.repo+"/blobs/uploads/?digest="+d.String(), "application/octet-stream", b, http.StatusCreated, nil)
+		if ok {
+			m.blobs = append(m.blobs, d)
+		}
+		return ok
+	}
+	putManifest := func(tag string, d digest.Digest) bool {
+		m.tagsUsed[tag] = true
+		return do("PUT", "/v2/"+m.repo+"/manifests/"+tag, ocispec.MediaTypeImageManifest, m.bodies[d], http.StatusCreated, func(s *repoState) {
+			s.tags[tag] = d
+			s.manifests[d] = true
+		})
+	}
+	if !pushBlob(m.layer) {
+		return
+	}
+	var pushed []digest.Digest
+	for i := 0; ; i++ {
+		config := []byte(fmt.Sprintf(`{"repo":%q,"round":%d}`, m.repo, i))
+		if !pushBlob(config) {
+			return
+		}
+		body := imageManifest(config, m.layer)
+		d := digest.FromBytes(body)
+		m.bodies[d] = body
+		pushed = append(pushed, d)
+		if !putManifest(fmt.Sprintf("t%d", i), d) {
+			return
+		}
+		if i%3 == 2 && !putManifest("latest", pushed[i-1]) {
+			return
+		}
+		if i%4 == 3 {
+			tag := fmt.Sprintf("t%d", i-2)
+			if !do("DELETE", "/v2/"+m.repo+"/manifests/"+tag, "", nil, http.StatusAccepted, func(s *repoState) { delete(s.tags, tag) }) {
+				return
+			}
+		}
+		if i%5 == 4 && i-3 >= 1 { // manifest 0 stays, so the repository does
+			gone := pushed[i-3]
+			if !do("DELETE", "/v2/"+m.repo+"/manifests/"+gone.String(), "", nil, http.StatusAccepted, func(s *repoState) {
+				s.manifests[gone] = false
+				for tg, d := range s.tags {
+					if d == gone {
+						delete(s.tags, tg)
+					}
+				}
+			}) {
+				return
+			}
+		}
+	}
+}
+
+// connectionCut reports whether err is a request the stopping server
+// refused or cut: no answer, so it may or may not have been applied.
+func connectionCut(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE)
+}
+
+// observe reads the repository's state from the server: every tag and
+// manifest the client ever wrote.
+func (m *repoModel) observe(t *testing.T, client *http.Client, base string) repoState {
+	t.Helper()
+	s := repoState{tags: map[string]digest.Digest{}, manifests: map[digest.Digest]bool{}}
+	get := func(ref string) (digest.Digest, []byte, bool) {
+		res, err := client.Get(base + "/v2/" + m.repo + "/manifests/" + ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch res.StatusCode {
+		case http.StatusOK:
+			return digest.Digest(res.Header.Get("Docker-Content-Digest")), body, true
+		case http.StatusNotFound:
+			return "", nil, false
+		}
+		t.Fatalf("GET %s@%s after restart: %d %s", m.repo, ref, res.StatusCode, body)
+		return "", nil, false
+	}
+	for tg := range m.tagsUsed {
+		if d, _, ok := get(tg); ok {
+			s.tags[tg] = d
+		}
+	}
+	for d, want := range m.bodies {
+		_, body, ok := get(d.String())
+		if ok && !bytes.Equal(body, want) {
+			t.Errorf("%s@%s after restart: other bytes than pushed", m.repo, d)
+		}
+		s.manifests[d] = ok
+	}
+	return s
+}
+
+// verify checks the restarted server holds the acknowledged state (or the
+// state after the last, unanswered request) and every acknowledged blob.
+func (m *repoModel) verify(t *testing.T, client *http.Client, base string) {
+	t.Helper()
+	got := m.observe(t, client, base)
+	want := m.state
+	// A manifest the client built but whose push was never acknowledged
+	// may be present only if its push was the last request.
+	for d := range m.bodies {
+		if _, ok := want.manifests[d]; !ok {
+			want.manifests[d] = false
+		}
+	}
+	if got.String() != want.String() {
+		alt := m.after
+		if alt != nil {
+			for d := range m.bodies {
+				if _, ok := alt.manifests[d]; !ok {
+					alt.manifests[d] = false
+				}
+			}
+		}
+		if alt == nil || got.String() != alt.String() {
+			t.Errorf("%s after restart:\n got %s\nwant %s\n  or %v (last request: %v)", m.repo, got, want, alt, m.stopErr)
+		}
+	}
+	for _, d := range m.blobs {
+		res, err := client.Head(base + "/v2/" + m.repo + "/blobs/" + d.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s: acknowledged blob %s after restart: %d", m.repo, d, res.StatusCode)
+		}
+	}
+}
+
+// imageManifest is an OCI image manifest of a config and one layer.
+func imageManifest(config, layer []byte) []byte {
+	m := ocispec.Manifest{
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromBytes(config), Size: int64(len(config))},
+		Layers:    []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayer, Digest: digest.FromBytes(layer), Size: int64(len(layer))}},
+	}
+	m.SchemaVersion = 2
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// buildRegistryd builds the server binary into dir.
+func buildRegistryd(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "registryd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// process is a running registryd.
+type process struct {
+	cmd    *exec.Cmd
+	base   string
+	stderr *bytes.Buffer
+	exited chan error
+	err    error
+}
+
+// startRegistryd starts bin on a free port over data, with a shutdown
+// timeout, and waits until it answers /healthz. The process is killed at the
+// end of the test if it is still running.
+func startRegistryd(t *testing.T, bin, data, shutdownTimeout string) *process {
+	t.Helper()
+	addr := freeAddr(t)
+	p := &process{base: "http://" + addr, stderr: new(bytes.Buffer), exited: make(chan error, 1)}
+	p.cmd = exec.Command(bin, "-addr", addr, "-data", data, "-log-level", "warn", "-gc-interval", "0", "-shutdown-timeout", shutdownTimeout)
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.exited != nil {
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	waitReady(t, p.base+"/healthz")
+	return p
+}
+
+// wait waits up to timeout for the process to exit and returns its error.
+func (p *process) wait(timeout time.Duration) error {
+	if p.exited == nil {
+		return p.err
+	}
+	select {
+	case p.err = <-p.exited:
+		p.exited = nil
+		return p.err
+	case <-time.After(timeout):
+		return fmt.Errorf("still running %v after SIGTERM", timeout)
+	}
+}
+
+// logs returns what the process wrote to stderr, once it exited.
+func (p *process) logs() string {
+	if p.exited != nil {
+		return "(still running)"
+	}
+	return p.stderr.String()
+}
