@@ -78,6 +78,12 @@ func (s *Store) startLog(path string, id dbID, applied uint64, c config) error {
 		kick:   make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	l.room = sync.NewCond(&l.mu)
+	// The first rotation's segment, prepared now so that no rotation
+	// writes one while writers wait.
+	if l.spare, err = prepareSpare(c.fs, path, segmentBytes(threshold), !c.noSync, id, seg.seq+1); err != nil {
+		seg.close()
+		return fmt.Errorf("create log segment: %w: %w", meta.ErrUnavailable, err)
+	}
 	s.log = l
 	go s.checkpointer()
 	return nil
