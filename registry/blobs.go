@@ -8,6 +8,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/regkit/regkit/blob"
+	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
 	"github.com/regkit/regkit/tag"
 )
@@ -35,7 +36,7 @@ func (b *Blobs) Open(ctx context.Context, dgst digest.Digest) (blob.ReaderAt, er
 	if err := b.checkReadable(ctx, dgst); err != nil {
 		return nil, err
 	}
-	ra, err := b.repo.reg.openBlob(ctx, dgst)
+	ra, err := b.repo.reg.cache.open(ctx, b.repo.reg.blobs, dgst)
 	return ra, b.storageErr(err, dgst)
 }
 
@@ -66,7 +67,7 @@ func (b *Blobs) checkReadable(ctx context.Context, dgst digest.Digest) error {
 
 // linked returns nil when dgst is linked into repo and not being collected.
 func linked(tx meta.Tx, repo string, dgst digest.Digest) error {
-	ok, err := exists(tx, key(tLink, repo, dgst.String()))
+	ok, err := schema.Links.Has(tx, repo, dgst)
 	if err != nil {
 		return err
 	}
@@ -93,8 +94,7 @@ func (b *Blobs) Delete(ctx context.Context, dgst digest.Digest) error {
 		if err := tag.CheckWrite(repo.item()); err != nil {
 			return err
 		}
-		var link linkRecord
-		ok, err := getRec(t, key(tLink, name, dgst.String()), &link)
+		link, ok, err := schema.Links.Get(t, name, dgst)
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func (b *Blobs) Delete(ctx context.Context, dgst digest.Digest) error {
 			return errorf(ErrBlobReferenced, "blob %s in %q: %d manifests", dgst, name, link.Refs)
 		}
 		t.emit(Event{Action: ActionBlobUnlink, Repository: name, Digest: dgst})
-		return b.repo.reg.unlink(t, name, dgst)
+		return unlink(t, name, dgst)
 	})
 }
 
@@ -143,7 +143,7 @@ func (b *Blobs) Mount(ctx context.Context, dgst digest.Digest, from string) (blo
 		if err := linked(t, from, dgst); err != nil {
 			return err
 		}
-		return b.repo.reg.link(t, name, dgst)
+		return link(t, name, dgst)
 	})
 	if err != nil {
 		return blob.Info{}, err
@@ -154,11 +154,7 @@ func (b *Blobs) Mount(ctx context.Context, dgst digest.Digest, from string) (blo
 
 // readableHolder finds a repository that links dgst and may be read.
 func readableHolder(tx meta.Tx, dgst digest.Digest) (string, error) {
-	var holders []string
-	err := tx.Scan(meta.Prefix(prefix(tLinkRev, dgst.String())), func(k, _ []byte) bool {
-		holders = append(holders, lastPart(k))
-		return len(holders) < 64
-	})
+	holders, err := schema.Links.Holders(tx, dgst, 64)
 	if err != nil {
 		return "", err
 	}
@@ -184,7 +180,7 @@ func (b *Blobs) Put(ctx context.Context, dgst digest.Digest, size int64, r io.Re
 		return blob.Info{}, err
 	}
 	reg := b.repo.reg
-	if err := reg.pin(ctx, dgst); err != nil {
+	if err := pin(ctx, reg, dgst); err != nil {
 		return blob.Info{}, err
 	}
 	info, err := blob.Put(ctx, reg.blobs, dgst, size, r)
@@ -192,7 +188,85 @@ func (b *Blobs) Put(ctx context.Context, dgst digest.Digest, size int64, r io.Re
 		return blob.Info{}, err
 	}
 	return info, reg.update(ctx, func(t *txn) error {
-		return reg.link(t, b.repo.name, dgst)
+		return link(t, b.repo.name, dgst)
+	})
+}
+
+// StartUpload begins an upload session in the repository. opts choose the
+// hash algorithm (default sha256).
+func (b *Blobs) StartUpload(ctx context.Context, opts ...blob.WriterOption) (*Upload, error) {
+	if err := b.checkWritable(ctx); err != nil {
+		return nil, err
+	}
+	reg := b.repo.reg
+	w, err := reg.blobs.Writer(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	err = reg.update(ctx, func(t *txn) error {
+		if limit := reg.opts.maxUploads; limit > 0 {
+			n, err := schema.Sessions.Count(t, limit)
+			if err != nil {
+				return err
+			}
+			if n >= limit {
+				return errorf(ErrTooLarge, "%d upload sessions open, the limit", n)
+			}
+		}
+		return schema.Sessions.Put(t, w.ID(), &schema.Session{Repository: b.repo.name, StartedAt: t.now})
+	})
+	if err != nil {
+		_ = w.Close()
+		_ = reg.blobs.Abort(ctx, w.ID())
+		return nil, err
+	}
+	return &Upload{repo: b.repo, w: w}, nil
+}
+
+// ResumeUpload reopens the session id of this repository. It returns an
+// error wrapping ErrBlobUploadUnknown when the session does not exist or
+// belongs to another repository, and ErrConflict while another writer holds
+// it.
+func (b *Blobs) ResumeUpload(ctx context.Context, id string) (*Upload, error) {
+	if err := b.ownSession(ctx, id); err != nil {
+		return nil, err
+	}
+	w, err := b.repo.reg.blobs.Resume(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
+			return nil, errorf(ErrBlobUploadUnknown, "upload %q in %q", id, b.repo.name)
+		}
+		return nil, err
+	}
+	return &Upload{repo: b.repo, w: w}, nil
+}
+
+// CancelUpload discards the session id.
+func (b *Blobs) CancelUpload(ctx context.Context, id string) error {
+	if err := b.ownSession(ctx, id); err != nil {
+		return err
+	}
+	reg := b.repo.reg
+	err := reg.blobs.Abort(ctx, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return reg.update(ctx, func(t *txn) error { return schema.Sessions.Delete(t, id) })
+}
+
+func (b *Blobs) ownSession(ctx context.Context, id string) error {
+	if id == "" || len(id) > 256 {
+		return errorf(ErrBlobUploadUnknown, "upload id of %d bytes", len(id))
+	}
+	return b.repo.reg.view(ctx, func(tx meta.Tx) error {
+		s, ok, err := schema.Sessions.Get(tx, id)
+		if err != nil {
+			return err
+		}
+		if !ok || s.Repository != b.repo.name {
+			return errorf(ErrBlobUploadUnknown, "upload %q in %q", truncate(id), b.repo.name)
+		}
+		return nil
 	})
 }
 

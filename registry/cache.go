@@ -79,13 +79,14 @@ func (c *blobCache) drop(d digest.Digest) {
 	}
 }
 
-// openBlob opens a blob from storage, or from the cache when it is small.
-func (r *Registry) openBlob(ctx context.Context, d digest.Digest) (blob.ReaderAt, error) {
-	if b, ok := r.cache.get(d); ok {
+// open opens a blob from storage, or from the cache when it is small. A nil
+// cache opens every blob from storage.
+func (c *blobCache) open(ctx context.Context, storage blob.Opener, d digest.Digest) (blob.ReaderAt, error) {
+	if b, ok := c.get(d); ok {
 		return bytesReaderAt{bytes.NewReader(b)}, nil
 	}
-	ra, err := r.blobs.ReaderAt(ctx, d)
-	if err != nil || r.cache == nil || ra.Size() > r.cache.maxBlob {
+	ra, err := storage.ReaderAt(ctx, d)
+	if err != nil || c == nil || ra.Size() > c.maxBlob {
 		return ra, err
 	}
 	b := make([]byte, ra.Size())
@@ -94,7 +95,7 @@ func (r *Registry) openBlob(ctx context.Context, d digest.Digest) (blob.ReaderAt
 	if err != nil && err != io.EOF {
 		return nil, err
 	}
-	r.cache.put(d, b)
+	c.put(d, b)
 	return bytesReaderAt{bytes.NewReader(b)}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
 )
 
@@ -38,79 +39,36 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 		rep.Problems = rep.Problems[:0]
 		refs := map[digest.Digest]int{}
 		linkRefs := map[string]int{}
-		repos := map[string]*repoRecord{}
+		repos := map[string]*schema.Repo{}
 		mcount := map[string]int{}
 		tcount := map[string]int{}
-		var derr error
-		scan := func(table byte, fn func(parts []string, v []byte) error) error {
-			err := tx.Scan(meta.Prefix(prefix(table)), func(k, v []byte) bool {
-				derr = fn(splitKey(k), v)
-				return derr == nil
-			})
-			return firstErr(derr, err)
-		}
-		err := scan(tRepo, func(p []string, v []byte) error {
-			var rec repoRecord
-			if err := decodeRec(nil, v, &rec); err != nil {
-				return err
-			}
-			repos[p[0]] = &rec
+		err := schema.Repos.Scan(tx, "", func(name string, rec *schema.Repo) bool {
+			repos[name] = rec
 			rep.Repositories++
-			return nil
+			return true
 		})
 		if err != nil {
 			return err
 		}
-		err = scan(tManifest, func(p []string, v []byte) error {
-			var rec manifestRecord
-			if err := decodeRec(nil, v, &rec); err != nil {
-				return err
-			}
-			repo, d := p[0], digest.Digest(p[1])
-			if err := loadDetail(tx, repo, d, &rec); err != nil {
-				return err
-			}
-			rep.Manifests++
+		var ferr error
+		err = schema.Manifests.ScanAll(tx, func(repo string, d digest.Digest, rec *schema.Manifest) bool {
+			ferr = checkManifest(tx, rep, repo, d, rec, refs, linkRefs, needed)
 			mcount[repo]++
-			if ok, err := exists(tx, key(tBytes, repo, d.String())); err != nil || !ok {
-				rep.addf("manifest %s@%s: bytes missing", repo, d)
-			}
-			for _, b := range rec.Detail.Blobs {
-				refs[b]++
-				linkRefs[repo+"\x00"+b.String()]++
-				needed[b] = true
-				if ok, err := exists(tx, key(tLink, repo, b.String())); err != nil || !ok {
-					rep.addf("manifest %s@%s: blob %s not linked", repo, d, b)
-				}
-			}
-			for _, c := range rec.Detail.Children {
-				if ok, err := exists(tx, key(tManifest, repo, c.String())); err != nil || !ok {
-					rep.addf("index %s@%s: child %s missing (deleted after the index)", repo, d, c)
-				}
-			}
-			tags, err := manifestTags(tx, repo, d)
-			if err != nil {
-				return err
-			}
-			if len(tags) != rec.Tags {
-				rep.addf("manifest %s@%s: %d tags recorded, %d found", repo, d, rec.Tags, len(tags))
-			}
-			return nil
+			return ferr == nil
 		})
+		if ferr != nil {
+			return ferr
+		}
 		if err != nil {
 			return err
 		}
-		err = scan(tTag, func(p []string, v []byte) error {
-			var rec tagRecord
-			if err := decodeRec(nil, v, &rec); err != nil {
-				return err
-			}
+		err = schema.Tags.ScanAll(tx, func(repo, name string, rec *schema.Tag) bool {
 			rep.Tags++
-			tcount[p[0]]++
-			if ok, err := exists(tx, key(tManifest, p[0], rec.Digest.String())); err != nil || !ok {
-				rep.addf("tag %s:%s points to missing manifest %s", p[0], p[1], rec.Digest)
+			tcount[repo]++
+			if ok, err := schema.Manifests.Has(tx, repo, rec.Digest); err != nil || !ok {
+				rep.addf("tag %s:%s points to missing manifest %s", repo, name, rec.Digest)
 			}
-			return nil
+			return true
 		})
 		if err != nil {
 			return err
@@ -125,29 +83,21 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 				rep.addf("repository %s: has manifests but no record", name)
 			}
 		}
-		err = scan(tLink, func(p []string, v []byte) error {
-			var l linkRecord
-			if err := decodeRec(nil, v, &l); err != nil {
-				return err
+		err = schema.Links.ScanAll(tx, func(repo string, d digest.Digest, l *schema.Link) bool {
+			if want := linkRefs[repo+"\x00"+d.String()]; l.Refs != want {
+				rep.addf("link %s@%s: %d refs recorded, %d found", repo, d, l.Refs, want)
 			}
-			if want := linkRefs[p[0]+"\x00"+p[1]]; l.Refs != want {
-				rep.addf("link %s@%s: %d refs recorded, %d found", p[0], p[1], l.Refs, want)
-			}
-			return nil
+			return true
 		})
 		if err != nil {
 			return err
 		}
-		return scan(tBlob, func(p []string, v []byte) error {
-			var g blobRecord
-			if err := decodeRec(nil, v, &g); err != nil {
-				return err
-			}
+		return schema.Blobs.ScanAll(tx, func(d digest.Digest, g *schema.Blob) bool {
 			rep.Blobs++
-			if want := refs[digest.Digest(p[0])]; g.Refs != want {
-				rep.addf("blob %s: %d refs recorded, %d found", p[0], g.Refs, want)
+			if want := refs[d]; g.Refs != want {
+				rep.addf("blob %s: %d refs recorded, %d found", d, g.Refs, want)
 			}
-			return nil
+			return true
 		})
 	})
 	if err != nil {
@@ -159,4 +109,38 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// checkManifest checks one manifest record for Check and counts its
+// references.
+func checkManifest(tx meta.Tx, rep *CheckReport, repo string, d digest.Digest, rec *schema.Manifest,
+	refs map[digest.Digest]int, linkRefs map[string]int, needed map[digest.Digest]bool) error {
+	if err := schema.Details.Load(tx, repo, d, rec); err != nil {
+		return err
+	}
+	rep.Manifests++
+	if ok, err := schema.ManifestBytes.Has(tx, repo, d); err != nil || !ok {
+		rep.addf("manifest %s@%s: bytes missing", repo, d)
+	}
+	for _, b := range rec.Detail.Blobs {
+		refs[b]++
+		linkRefs[repo+"\x00"+b.String()]++
+		needed[b] = true
+		if ok, err := schema.Links.Has(tx, repo, b); err != nil || !ok {
+			rep.addf("manifest %s@%s: blob %s not linked", repo, d, b)
+		}
+	}
+	for _, c := range rec.Detail.Children {
+		if ok, err := schema.Manifests.Has(tx, repo, c); err != nil || !ok {
+			rep.addf("index %s@%s: child %s missing (deleted after the index)", repo, d, c)
+		}
+	}
+	tags, err := schema.ManifestTags.List(tx, repo, d)
+	if err != nil {
+		return err
+	}
+	if len(tags) != rec.Tags {
+		rep.addf("manifest %s@%s: %d tags recorded, %d found", repo, d, rec.Tags, len(tags))
+	}
+	return nil
 }

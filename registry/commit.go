@@ -137,7 +137,7 @@ func (r *Registry) commit(batch []*writeReq) {
 	if len(live) > 1 {
 		err := r.meta.Update(context.WithoutCancel(live[0].ctx), func(tx meta.Tx) error {
 			for _, req := range live {
-				req.t = &txn{Tx: tx, now: r.now()}
+				req.t = &txn{Tx: tx, now: r.now(), grace: r.opts.grace}
 				if err := req.run(req.t); err != nil {
 					return err
 				}
@@ -155,7 +155,7 @@ func (r *Registry) commit(batch []*writeReq) {
 	}
 	for _, req := range live {
 		err := r.meta.Update(req.ctx, func(tx meta.Tx) error {
-			req.t = &txn{Tx: tx, now: r.now()}
+			req.t = &txn{Tx: tx, now: r.now(), grace: r.opts.grace}
 			return req.run(req.t)
 		})
 		r.mcache.commitDone()

@@ -8,6 +8,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/regkit/regkit/blob"
+	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
 )
 
@@ -73,16 +74,15 @@ func (r *Registry) sweep(ctx context.Context, opts CollectOptions, st *CollectSt
 		}
 		err := r.update(ctx, func(t *txn) error {
 			for _, d := range batch {
-				ok, err := exists(t, key(tBlob, d.String()))
+				ok, err := schema.Blobs.Has(t, d)
 				if err != nil {
 					return err
 				}
 				if !ok {
-					g := blobRecord{ReviewAfter: t.now}
-					if err := putRec(t, key(tBlob, d.String()), &g); err != nil {
+					if err := schema.Blobs.Put(t, d, &schema.Blob{ReviewAfter: t.now}); err != nil {
 						return err
 					}
-					if err := t.Put(key(tQueue, timeKey(t.now), d.String()), nil); err != nil {
+					if err := schema.Queue.Put(t, t.now, d); err != nil {
 						return err
 					}
 				}
@@ -99,7 +99,7 @@ func (r *Registry) sweep(ctx context.Context, opts CollectOptions, st *CollectSt
 		var known bool
 		err := r.view(ctx, func(tx meta.Tx) error {
 			var err error
-			known, err = exists(tx, key(tBlob, info.Digest.String()))
+			known, err = schema.Blobs.Has(tx, info.Digest)
 			return err
 		})
 		if err != nil || known {
@@ -118,31 +118,21 @@ func (r *Registry) sweep(ctx context.Context, opts CollectOptions, st *CollectSt
 	return flush()
 }
 
-type queued struct {
-	key  []byte
-	dgst digest.Digest
-}
-
 // review processes due queue entries in batches.
 func (r *Registry) review(ctx context.Context, opts CollectOptions, st *CollectStats) error {
 	now := r.now()
-	end := append(key(tQueue, timeKey(now.Add(time.Nanosecond))), 0)
-	from := prefix(tQueue)
+	var prev *schema.QueueEntry
 	for {
-		var due []queued
+		var due []schema.QueueEntry
 		err := r.view(ctx, func(tx meta.Tx) error {
-			due = due[:0]
-			return tx.Scan(meta.Range{Start: from, End: end}, func(k, _ []byte) bool {
-				if len(k) > 11 {
-					due = append(due, queued{key: append([]byte(nil), k...), dgst: digest.Digest(k[11:])})
-				}
-				return len(due) < collectBatch
-			})
+			var err error
+			due, err = schema.Queue.Due(tx, prev, now, collectBatch)
+			return err
 		})
 		if err != nil || len(due) == 0 {
 			return err
 		}
-		from = append(append([]byte(nil), due[len(due)-1].key...), 0)
+		prev = &due[len(due)-1]
 		st.Reviewed += len(due)
 		if err := r.reviewBatch(ctx, opts, due, st); err != nil {
 			return err
@@ -152,18 +142,17 @@ func (r *Registry) review(ctx context.Context, opts CollectOptions, st *CollectS
 
 // reviewBatch marks due blobs as deleting and unlinks them (transaction 1),
 // deletes their bytes, then drops their records (transaction 2).
-func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []queued, st *CollectStats) error {
-	var doomed []queued
+func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []schema.QueueEntry, st *CollectStats) error {
+	var doomed []schema.QueueEntry
 	if opts.DryRun {
 		return r.view(ctx, func(tx meta.Tx) error {
 			seen := make(map[digest.Digest]bool, len(due))
 			for _, q := range due {
-				if seen[q.dgst] {
+				if seen[q.Digest] {
 					continue
 				}
-				seen[q.dgst] = true
-				var g blobRecord
-				ok, err := getRec(tx, key(tBlob, q.dgst.String()), &g)
+				seen[q.Digest] = true
+				g, ok, err := schema.Blobs.Get(tx, q.Digest)
 				if err != nil {
 					return err
 				}
@@ -178,31 +167,29 @@ func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []q
 		doomed = doomed[:0]
 		seen := make(map[digest.Digest]bool, len(due))
 		for _, q := range due {
-			if seen[q.dgst] {
+			if seen[q.Digest] {
 				// Another entry for the same blob in this batch decides.
-				if err := t.Delete(q.key); err != nil {
+				if err := schema.Queue.Delete(t, q); err != nil {
 					return err
 				}
 				continue
 			}
-			seen[q.dgst] = true
-			gk := key(tBlob, q.dgst.String())
-			var g blobRecord
-			ok, err := getRec(t, gk, &g)
+			seen[q.Digest] = true
+			g, ok, err := schema.Blobs.Get(t, q.Digest)
 			if err != nil {
 				return err
 			}
 			if !ok || !g.Deleting && (g.Refs > 0 || g.ReviewAfter.After(t.now)) {
-				if err := t.Delete(q.key); err != nil {
+				if err := schema.Queue.Delete(t, q); err != nil {
 					return err
 				}
 				continue
 			}
 			g.Deleting = true
-			if err := putRec(t, gk, &g); err != nil {
+			if err := schema.Blobs.Put(t, q.Digest, &g); err != nil {
 				return err
 			}
-			if err := r.unlinkAll(t, q.dgst); err != nil {
+			if err := unlinkAll(t, q.Digest); err != nil {
 				return err
 			}
 			doomed = append(doomed, q)
@@ -215,11 +202,11 @@ func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []q
 	sizes := make([]int64, len(doomed))
 	gone := doomed[:0:0]
 	for i, q := range doomed {
-		if info, err := r.blobs.Stat(ctx, q.dgst); err == nil {
+		if info, err := r.blobs.Stat(ctx, q.Digest); err == nil {
 			sizes[i] = info.Size
 		}
-		r.cache.drop(q.dgst)
-		if err := r.blobs.Delete(ctx, q.dgst); err != nil && !errors.Is(err, ErrNotFound) {
+		r.cache.drop(q.Digest)
+		if err := r.blobs.Delete(ctx, q.Digest); err != nil && !errors.Is(err, ErrNotFound) {
 			continue // stays marked; the next collection retries it
 		}
 		st.BlobsDeleted++
@@ -228,45 +215,22 @@ func (r *Registry) reviewBatch(ctx context.Context, opts CollectOptions, due []q
 	}
 	return r.update(ctx, func(t *txn) error {
 		for _, q := range gone {
-			gk := key(tBlob, q.dgst.String())
-			var g blobRecord
-			ok, err := getRec(t, gk, &g)
+			g, ok, err := schema.Blobs.Get(t, q.Digest)
 			if err != nil {
 				return err
 			}
 			if ok && g.Deleting {
-				if err := t.Delete(gk); err != nil {
+				if err := schema.Blobs.Delete(t, q.Digest); err != nil {
 					return err
 				}
 			}
-			if err := t.Delete(q.key); err != nil {
+			if err := schema.Queue.Delete(t, q); err != nil {
 				return err
 			}
-			t.emit(Event{Action: ActionCollect, Digest: q.dgst})
+			t.emit(Event{Action: ActionCollect, Digest: q.Digest})
 		}
 		return nil
 	})
-}
-
-// unlinkAll removes every repository's link to d.
-func (r *Registry) unlinkAll(t *txn, d digest.Digest) error {
-	var repos []string
-	err := t.Scan(meta.Prefix(prefix(tLinkRev, d.String())), func(k, _ []byte) bool {
-		repos = append(repos, lastPart(k))
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	for _, repo := range repos {
-		if err := t.Delete(key(tLink, repo, d.String())); err != nil {
-			return err
-		}
-		if err := t.Delete(key(tLinkRev, d.String(), repo)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // expireUploads aborts uploads idle for longer than the upload TTL.
@@ -294,7 +258,7 @@ func (r *Registry) expireUploads(ctx context.Context, opts CollectOptions, st *C
 			return err
 		}
 		st.UploadsRemoved++
-		if err := r.update(ctx, func(t *txn) error { return t.Delete(key(tSession, id)) }); err != nil {
+		if err := r.update(ctx, func(t *txn) error { return schema.Sessions.Delete(t, id) }); err != nil {
 			return err
 		}
 	}

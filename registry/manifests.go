@@ -10,6 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/manifest"
+	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
 	"github.com/regkit/regkit/tag"
 )
@@ -81,7 +82,7 @@ func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (oci
 		}
 	}
 	rec := ms.newRecord(ctx, m)
-	desc := rec.descriptor(dgst)
+	desc := rec.Descriptor(dgst)
 	name := ms.repo.name
 	cas := newCAS(opts.IfTagMatch, opts.IfTagAbsent)
 	err = reg.update(ctx, func(t *txn) error {
@@ -89,8 +90,7 @@ func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (oci
 		if err != nil {
 			return err
 		}
-		mk := key(tManifest, name, dgst.String())
-		stored, err := exists(t, mk)
+		stored, err := schema.Manifests.Has(t, name, dgst)
 		if err != nil {
 			return err
 		}
@@ -98,13 +98,13 @@ func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (oci
 			if err := tag.CheckWrite(repo.item()); err != nil {
 				return err
 			}
-			if err := reg.storeManifest(t, repo, dgst, data, rec); err != nil {
+			if err := storeManifest(t, repo, dgst, data, rec); err != nil {
 				return err
 			}
 			t.emit(Event{Action: ActionPush, Repository: name, Tag: opts.Tag, Digest: dgst, MediaType: rec.MediaType, Size: rec.Size})
 		}
 		for _, tg := range tags {
-			if _, err := reg.setTag(t, repo, tg, dgst, cas); err != nil {
+			if _, err := setTag(t, repo, tg, dgst, cas); err != nil {
 				return err
 			}
 		}
@@ -121,11 +121,11 @@ func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (oci
 
 // storeManifest writes a new manifest's record, bytes and indexes and counts
 // its references.
-func (r *Registry) storeManifest(t *txn, repo *repoState, dgst digest.Digest, data []byte, rec manifestRecord) error {
+func storeManifest(t *txn, repo *repoState, dgst digest.Digest, data []byte, rec schema.Manifest) error {
 	name := repo.name
 	det := rec.Detail
 	for _, c := range det.Children {
-		ok, err := exists(t, key(tManifest, name, c.String()))
+		ok, err := schema.Manifests.Has(t, name, c)
 		if err != nil {
 			return err
 		}
@@ -133,44 +133,40 @@ func (r *Registry) storeManifest(t *txn, repo *repoState, dgst digest.Digest, da
 			return errorf(ErrManifestChildUnknown, "manifest %s in %q", c, name)
 		}
 	}
-	if err := r.addRefs(t, name, det.Blobs); err != nil {
+	if err := addRefs(t, name, det.Blobs); err != nil {
 		return err
 	}
 	for _, c := range det.Children {
-		if err := t.Put(key(tChild, name, c.String(), dgst.String()), nil); err != nil {
+		if err := schema.Children.Put(t, name, c, dgst); err != nil {
 			return err
 		}
 	}
 	if rec.Subject != "" {
-		d, err := json.Marshal(rec.descriptor(dgst))
-		if err != nil {
-			return err
-		}
-		if err := t.Put(key(tReferrer, name, rec.Subject.String(), dgst.String()), d); err != nil {
+		if err := schema.Referrers.Put(t, name, rec.Subject, dgst, rec.Descriptor(dgst)); err != nil {
 			return err
 		}
 	}
 	rec.CreatedAt, rec.UpdatedAt = t.now, t.now
 	rec.Attributes = tag.DefaultAttributes()
 	rec.UntaggedSince = t.now
-	if err := t.Put(untaggedKey(t.now, name, dgst), nil); err != nil {
+	if err := schema.Untagged.Put(t, t.now, name, dgst); err != nil {
 		return err
 	}
-	if err := putRec(t, key(tManifest, name, dgst.String()), &rec); err != nil {
+	if err := schema.Manifests.Put(t, name, dgst, &rec); err != nil {
 		return err
 	}
-	if err := putRec(t, key(tDetail, name, dgst.String()), det); err != nil {
+	if err := schema.Details.Put(t, name, dgst, det); err != nil {
 		return err
 	}
 	repo.rec.ManifestCount++
-	return t.Put(key(tBytes, name, dgst.String()), data)
+	return schema.ManifestBytes.Put(t, name, dgst, data)
 }
 
 // newRecord builds the record of a parsed manifest, reading the image
 // config for its platform when the config is an image config.
-func (ms *Manifests) newRecord(ctx context.Context, m *manifest.Manifest) manifestRecord {
-	det := &manifestDetail{Annotations: m.Annotations()}
-	rec := manifestRecord{
+func (ms *Manifests) newRecord(ctx context.Context, m *manifest.Manifest) schema.Manifest {
+	det := &schema.Detail{Annotations: m.Annotations()}
+	rec := schema.Manifest{
 		MediaType:    m.MediaType(),
 		Size:         m.Size(),
 		ArtifactType: m.ArtifactType(),
@@ -196,7 +192,7 @@ func (ms *Manifests) newRecord(ctx context.Context, m *manifest.Manifest) manife
 				seen[d] = true
 				det.Children = append(det.Children, d)
 			}
-			det.Refs = append(det.Refs, childRef{Digest: d, Platform: ref.Descriptor.Platform})
+			det.Refs = append(det.Refs, schema.ChildRef{Digest: d, Platform: ref.Descriptor.Platform})
 		}
 	}
 	if c := m.Config(); c != nil {
@@ -216,7 +212,7 @@ func (ms *Manifests) configPlatform(ctx context.Context, c ocispec.Descriptor) *
 	if c.Size <= 0 || c.Size > maxConfig || validDigest(c.Digest) != nil {
 		return nil
 	}
-	ra, err := ms.repo.reg.openBlob(ctx, c.Digest)
+	ra, err := ms.repo.reg.cache.open(ctx, ms.repo.reg.blobs, c.Digest)
 	if err != nil {
 		return nil
 	}
@@ -231,21 +227,6 @@ func (ms *Manifests) configPlatform(ctx context.Context, c ocispec.Descriptor) *
 		return nil
 	}
 	return &cfg.Platform
-}
-
-// descriptor describes the manifest; annotations are included when the
-// detail is loaded.
-func (r *manifestRecord) descriptor(dgst digest.Digest) ocispec.Descriptor {
-	d := ocispec.Descriptor{
-		MediaType:    r.MediaType,
-		Digest:       dgst,
-		Size:         r.Size,
-		ArtifactType: r.ArtifactType,
-	}
-	if r.Detail != nil {
-		d.Annotations = r.Detail.Annotations
-	}
-	return d
 }
 
 // GetOptions are the per-call settings of Manifests.Get.
@@ -284,13 +265,13 @@ func (ms *Manifests) get(ctx context.Context, ref string, opts GetOptions, withB
 	gen := mc.begin()
 	var out Manifest
 	var fallback digest.Digest
-	err := ms.resolve(ctx, ref, func(tx meta.Tx, dgst digest.Digest, rec *manifestRecord) error {
-		out.Descriptor = rec.descriptor(dgst)
+	err := ms.resolve(ctx, ref, func(tx meta.Tx, dgst digest.Digest, rec *schema.Manifest) error {
+		out.Descriptor = rec.Descriptor(dgst)
 		negotiate := needsNegotiation(opts.Accept, rec.MediaType)
 		if !withBytes && !negotiate && mc == nil {
 			return nil // with the cache, a HEAD reads the bytes to fill it
 		}
-		b, err := tx.Get(key(tBytes, ms.repo.name, dgst.String()))
+		b, err := schema.ManifestBytes.Get(tx, ms.repo.name, dgst)
 		if err != nil {
 			return err
 		}
@@ -335,7 +316,7 @@ func defaultChild(mediaType string, b []byte, accept []string) digest.Digest {
 
 // resolve finds the manifest ref names, checks readEnabled on the way and
 // calls fn inside the same read transaction.
-func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, digest.Digest, *manifestRecord) error) error {
+func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, digest.Digest, *schema.Manifest) error) error {
 	name := ms.repo.name
 	isDigest := strings.Contains(ref, ":")
 	if isDigest {
@@ -353,8 +334,7 @@ func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, d
 		items := []tag.Item{repo.item()}
 		dgst := digest.Digest(ref)
 		if !isDigest {
-			var tr tagRecord
-			ok, err := getRec(tx, key(tTag, name, ref), &tr)
+			tr, ok, err := schema.Tags.Get(tx, name, ref)
 			if err != nil {
 				return err
 			}
@@ -364,8 +344,7 @@ func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, d
 			dgst = tr.Digest
 			items = append(items, tag.Tag(ref, tr.Attributes))
 		}
-		var rec manifestRecord
-		ok, err := getRec(tx, key(tManifest, name, dgst.String()), &rec)
+		rec, ok, err := schema.Manifests.Get(tx, name, dgst)
 		if err != nil {
 			return err
 		}

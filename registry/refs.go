@@ -7,6 +7,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/tag"
 )
 
@@ -14,25 +15,25 @@ import (
 // number of manifest references across repositories; every link (l) counts
 // the references from manifests of its own repository. When a count reaches
 // zero the blob is queued (q) for review after the grace period; the
-// collector re-checks the record inside its deleting transaction.
+// collector re-checks the record inside its deleting transaction. All but
+// pin run inside the caller's write transaction.
 
 // pin makes sure the blob record exists and cannot be collected for a grace
 // period, before bytes are committed to storage. If the collector is
 // removing the blob right now, pin waits for it to finish, so the commit that
 // follows writes the bytes anew instead of joining a blob about to vanish.
-func (r *Registry) pin(ctx context.Context, d digest.Digest) error {
+func pin(ctx context.Context, r *Registry, d digest.Digest) error {
 	delay := 5 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := r.update(ctx, func(t *txn) error {
-			var g blobRecord
-			ok, err := getRec(t, key(tBlob, d.String()), &g)
+			g, _, err := schema.Blobs.Get(t, d)
 			if err != nil {
 				return err
 			}
-			if ok && g.Deleting {
+			if g.Deleting {
 				return ErrCollecting
 			}
-			return r.extendReview(t, d, g)
+			return extendReview(t, d, g)
 		})
 		if !errors.Is(err, ErrCollecting) || attempt >= 50 {
 			return err
@@ -49,22 +50,22 @@ func (r *Registry) pin(ctx context.Context, d digest.Digest) error {
 // extendReview saves g with its review time no earlier than now + grace,
 // and queues the review when the blob is unreferenced. Queue entries are
 // idempotent: the collector drops an entry whose record says "not yet".
-func (r *Registry) extendReview(t *txn, d digest.Digest, g blobRecord) error {
-	if due := t.now.Add(r.opts.grace); g.ReviewAfter.Before(due) {
+func extendReview(t *txn, d digest.Digest, g schema.Blob) error {
+	if due := t.now.Add(t.grace); g.ReviewAfter.Before(due) {
 		g.ReviewAfter = due
 	}
-	if err := putRec(t, key(tBlob, d.String()), &g); err != nil {
+	if err := schema.Blobs.Put(t, d, &g); err != nil {
 		return err
 	}
 	if g.Refs == 0 {
-		return t.Put(key(tQueue, timeKey(g.ReviewAfter), d.String()), nil)
+		return schema.Queue.Put(t, g.ReviewAfter, d)
 	}
 	return nil
 }
 
 // link makes the blob readable in repo. The blob must have a live record
 // (pinned by an upload, or linked elsewhere for a mount).
-func (r *Registry) link(t *txn, repo string, d digest.Digest) error {
+func link(t *txn, repo string, d digest.Digest) error {
 	rs, err := loadRepo(t, repo)
 	if err != nil {
 		return err
@@ -72,66 +73,53 @@ func (r *Registry) link(t *txn, repo string, d digest.Digest) error {
 	if err := tag.CheckWrite(rs.item()); err != nil {
 		return err
 	}
-	var g blobRecord
-	ok, err := getRec(t, key(tBlob, d.String()), &g)
+	g, ok, err := schema.Blobs.Get(t, d)
 	if err != nil {
 		return err
 	}
 	if !ok || g.Deleting {
 		return errorf(ErrCollecting, "blob %s", d)
 	}
-	lk := key(tLink, repo, d.String())
-	had, err := exists(t, lk)
+	had, err := schema.Links.Has(t, repo, d)
 	if err != nil || had {
 		return err
 	}
-	if err := putRec(t, lk, &linkRecord{CreatedAt: t.now}); err != nil {
-		return err
-	}
-	if err := t.Put(key(tLinkRev, d.String(), repo), nil); err != nil {
+	if err := schema.Links.Create(t, repo, d, &schema.Link{CreatedAt: t.now}); err != nil {
 		return err
 	}
 	t.emit(Event{Action: ActionBlobLink, Repository: repo, Digest: d})
 	if g.Refs == 0 {
 		// A fresh link is a push in flight: give it a full grace period.
-		return r.extendReview(t, d, g)
+		return extendReview(t, d, g)
 	}
 	return nil
 }
 
 // unlink removes the blob's link from repo and queues the blob for review
 // when nothing references it.
-func (r *Registry) unlink(t *txn, repo string, d digest.Digest) error {
-	if err := t.Delete(key(tLink, repo, d.String())); err != nil {
+func unlink(t *txn, repo string, d digest.Digest) error {
+	if err := schema.Links.Delete(t, repo, d); err != nil {
 		return err
 	}
-	if err := t.Delete(key(tLinkRev, d.String(), repo)); err != nil {
-		return err
-	}
-	var g blobRecord
-	ok, err := getRec(t, key(tBlob, d.String()), &g)
+	g, ok, err := schema.Blobs.Get(t, d)
 	if err != nil || !ok || g.Refs > 0 {
 		return err
 	}
-	return r.extendReview(t, d, g)
+	return extendReview(t, d, g)
 }
 
 // addRefs counts one reference from a manifest of repo to each blob. Each
 // blob must be linked into repo.
-func (r *Registry) addRefs(t *txn, repo string, blobs []digest.Digest) error {
+func addRefs(t *txn, repo string, blobs []digest.Digest) error {
 	for _, d := range blobs {
-		var l linkRecord
-		lk := key(tLink, repo, d.String())
-		ok, err := getRec(t, lk, &l)
+		l, ok, err := schema.Links.Get(t, repo, d)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return errorf(ErrManifestBlobUnknown, "blob %s in %q", d, repo)
 		}
-		var g blobRecord
-		gk := key(tBlob, d.String())
-		ok, err = getRec(t, gk, &g)
+		g, ok, err := schema.Blobs.Get(t, d)
 		if err != nil {
 			return err
 		}
@@ -140,10 +128,10 @@ func (r *Registry) addRefs(t *txn, repo string, blobs []digest.Digest) error {
 		}
 		l.Refs++
 		g.Refs++
-		if err := putRec(t, lk, &l); err != nil {
+		if err := schema.Links.Put(t, repo, d, &l); err != nil {
 			return err
 		}
-		if err := putRec(t, gk, &g); err != nil {
+		if err := schema.Blobs.Put(t, d, &g); err != nil {
 			return err
 		}
 	}
@@ -152,22 +140,19 @@ func (r *Registry) addRefs(t *txn, repo string, blobs []digest.Digest) error {
 
 // dropRefs removes one reference from a manifest of repo to each blob and
 // queues blobs left unreferenced for review after the grace period.
-func (r *Registry) dropRefs(t *txn, repo string, blobs []digest.Digest) error {
+func dropRefs(t *txn, repo string, blobs []digest.Digest) error {
 	for _, d := range blobs {
-		var l linkRecord
-		lk := key(tLink, repo, d.String())
-		ok, err := getRec(t, lk, &l)
+		l, ok, err := schema.Links.Get(t, repo, d)
 		if err != nil {
 			return err
 		}
 		if ok && l.Refs > 0 {
 			l.Refs--
-			if err := putRec(t, lk, &l); err != nil {
+			if err := schema.Links.Put(t, repo, d, &l); err != nil {
 				return err
 			}
 		}
-		var g blobRecord
-		ok, err = getRec(t, key(tBlob, d.String()), &g)
+		g, ok, err := schema.Blobs.Get(t, d)
 		if err != nil {
 			return err
 		}
@@ -178,12 +163,26 @@ func (r *Registry) dropRefs(t *txn, repo string, blobs []digest.Digest) error {
 			g.Refs--
 		}
 		if g.Refs == 0 {
-			if err := r.extendReview(t, d, g); err != nil {
+			if err := extendReview(t, d, g); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := putRec(t, key(tBlob, d.String()), &g); err != nil {
+		if err := schema.Blobs.Put(t, d, &g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unlinkAll removes every repository's link to d.
+func unlinkAll(t *txn, d digest.Digest) error {
+	repos, err := schema.Links.Holders(t, d, 0)
+	if err != nil {
+		return err
+	}
+	for _, repo := range repos {
+		if err := schema.Links.Delete(t, repo, d); err != nil {
 			return err
 		}
 	}

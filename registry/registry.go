@@ -7,9 +7,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/regkit/regkit/blob"
 	"github.com/regkit/regkit/manifest"
+	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
+	"github.com/regkit/regkit/tag"
 )
 
 // Registry is one storage namespace: repositories over a blob.Storage and a
@@ -165,7 +169,9 @@ func (r *Registry) now() time.Time { return r.opts.now().UTC() }
 // change is stamped with and the events it will publish after commit.
 type txn struct {
 	meta.Tx
-	now    time.Time
+	now time.Time
+	// grace is the registry's grace period (WithGracePeriod).
+	grace  time.Duration
 	events []Event
 }
 
@@ -195,29 +201,75 @@ func (r *Registry) Repository(ctx context.Context, name string) (*Repository, er
 // all) starting after last. Repositories with listEnabled=false are left out.
 func (r *Registry) Repositories(ctx context.Context, last string, n int) ([]string, error) {
 	var names []string
-	start := prefix(tRepo)
-	if last != "" {
-		start = append(key(tRepo, last), 0)
-	}
 	err := r.view(ctx, func(tx meta.Tx) error {
 		names = names[:0]
-		var derr error
-		err := tx.Scan(meta.Range{Start: start, End: meta.PrefixEnd(prefix(tRepo))}, func(k, v []byte) bool {
-			var rec repoRecord
-			if derr = decodeRec(k, v, &rec); derr != nil {
-				return false
-			}
+		return schema.Repos.Scan(tx, last, func(name string, rec *schema.Repo) bool {
 			if rec.Attributes.ListEnabled {
-				names = append(names, string(k[2:]))
+				names = append(names, name)
 			}
 			return n <= 0 || len(names) < n
 		})
-		if derr != nil {
-			return derr
-		}
-		return err
 	})
 	return names, err
+}
+
+// DeleteRepository deletes a repository with every manifest, tag and blob
+// link in it. It is refused (ErrLocked) when the repository is not
+// deletable or anything in it is locked. Blobs no longer referenced are left
+// to garbage collection.
+func (r *Registry) DeleteRepository(ctx context.Context, name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	return r.update(ctx, func(t *txn) error {
+		repo, err := loadRepo(t, name)
+		if err != nil {
+			return err
+		}
+		// Links survive the manifest deletes below, so one scan serves both
+		// the existence check and the unlinking at the end.
+		blobs, err := schema.Links.List(t, name)
+		if err != nil {
+			return err
+		}
+		if !repo.exists && len(blobs) == 0 {
+			return errorf(ErrNameUnknown, "repository %q", name)
+		}
+		var digests []digest.Digest
+		var scanErr error
+		contents := func(yield func(tag.Item) bool) {
+			stopped := false
+			scanErr = schema.Tags.Scan(t, name, "", func(tn string, tr *schema.Tag) bool {
+				stopped = !yield(tag.Tag(tn, tr.Attributes))
+				return !stopped
+			})
+			if scanErr != nil || stopped {
+				return
+			}
+			scanErr = schema.Manifests.Scan(t, name, "", func(d digest.Digest, mr *schema.Manifest) bool {
+				digests = append(digests, d)
+				return yield(tag.Manifest(d.String(), mr.Attributes))
+			})
+		}
+		if err := tag.CheckRepositoryDelete(repo.item(), contents); err != nil {
+			return err
+		}
+		if scanErr != nil {
+			return scanErr
+		}
+		for _, d := range digests {
+			if err := deleteManifest(t, repo, d, false); err != nil {
+				return err
+			}
+		}
+		for _, d := range blobs {
+			if err := unlink(t, name, d); err != nil {
+				return err
+			}
+		}
+		t.emit(Event{Action: ActionDeleteRepository, Repository: name})
+		return schema.Repos.Delete(t, name)
+	})
 }
 
 func (r *Registry) collectLoop() {

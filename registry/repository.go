@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
 	"github.com/regkit/regkit/tag"
 )
@@ -47,9 +48,11 @@ type RepositoryProperties struct {
 // Properties returns the repository's properties, or an error wrapping
 // ErrNameUnknown when it does not exist.
 func (r *Repository) Properties(ctx context.Context) (RepositoryProperties, error) {
-	var rec repoRecord
+	var rec schema.Repo
 	err := r.reg.view(ctx, func(tx meta.Tx) error {
-		ok, err := getRec(tx, key(tRepo, r.name), &rec)
+		var ok bool
+		var err error
+		rec, ok, err = schema.Repos.Get(tx, r.name)
 		if err == nil && !ok {
 			err = errorf(ErrNameUnknown, "repository %q", r.name)
 		}
@@ -58,23 +61,18 @@ func (r *Repository) Properties(ctx context.Context) (RepositoryProperties, erro
 	if err != nil {
 		return RepositoryProperties{}, err
 	}
-	return rec.properties(r.name), nil
-}
-
-func (r repoRecord) properties(name string) RepositoryProperties {
-	return RepositoryProperties{
-		Name: name, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		ManifestCount: r.ManifestCount, TagCount: r.TagCount, Attributes: r.Attributes,
-	}
+	return repoProperties(r.name, &rec), nil
 }
 
 // SetAttributes changes the repository's changeable attributes. Changing
 // attributes is always allowed (it is how a lock is lifted). The repository
 // must exist.
 func (r *Repository) SetAttributes(ctx context.Context, p tag.Patch) (RepositoryProperties, error) {
-	var rec repoRecord
+	var rec schema.Repo
 	err := r.reg.update(ctx, func(t *txn) error {
-		ok, err := getRec(t, key(tRepo, r.name), &rec)
+		var ok bool
+		var err error
+		rec, ok, err = schema.Repos.Get(t, r.name)
 		if err != nil {
 			return err
 		}
@@ -84,29 +82,35 @@ func (r *Repository) SetAttributes(ctx context.Context, p tag.Patch) (Repository
 		rec.Attributes = p.Apply(rec.Attributes)
 		rec.UpdatedAt = t.now
 		t.emit(Event{Action: ActionAttributes, Repository: r.name})
-		return putRec(t, key(tRepo, r.name), &rec)
+		return schema.Repos.Put(t, r.name, &rec)
 	})
 	if err != nil {
 		return RepositoryProperties{}, err
 	}
-	return rec.properties(r.name), nil
+	return repoProperties(r.name, &rec), nil
+}
+
+func repoProperties(name string, r *schema.Repo) RepositoryProperties {
+	return RepositoryProperties{
+		Name: name, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		ManifestCount: r.ManifestCount, TagCount: r.TagCount, Attributes: r.Attributes,
+	}
 }
 
 // repoState is a repository record loaded inside a transaction; a missing
 // repository reads as a new one with default attributes.
 type repoState struct {
 	name   string
-	rec    repoRecord
+	rec    schema.Repo
 	exists bool
 }
 
 func loadRepo(tx meta.Tx, name string) (*repoState, error) {
-	s := &repoState{name: name}
-	ok, err := getRec(tx, key(tRepo, name), &s.rec)
+	rec, ok, err := schema.Repos.Get(tx, name)
 	if err != nil {
 		return nil, err
 	}
-	s.exists = ok
+	s := &repoState{name: name, rec: rec, exists: ok}
 	if !ok {
 		s.rec.Attributes = tag.DefaultAttributes()
 	}
@@ -122,18 +126,14 @@ func (s *repoState) save(t *txn) error {
 		s.exists = true
 	}
 	s.rec.UpdatedAt = t.now
-	return putRec(t, key(tRepo, s.name), &s.rec)
+	return schema.Repos.Put(t, s.name, &s.rec)
 }
 
-// DeleteRepository deletes a repository with every manifest, tag and blob
-// link in it. It is refused (ErrLocked) when the repository is not
-// deletable or anything in it is locked. Blobs no longer referenced are left
-// to garbage collection.
-func (r *Registry) DeleteRepository(ctx context.Context, name string) error {
-	if err := ValidateName(name); err != nil {
-		return err
-	}
-	return r.update(ctx, func(t *txn) error {
-		return r.deleteRepository(t, name)
-	})
+// ListOptions page through a listing: entries after Last, at most N (N <= 0:
+// all).
+type ListOptions struct {
+	// Last is the name or digest the previous page ended with.
+	Last string
+	// N caps the page size.
+	N int
 }

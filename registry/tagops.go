@@ -5,6 +5,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/tag"
 )
 
@@ -14,10 +15,8 @@ import (
 // setTag points name at dgst (a manifest that exists in the repository),
 // after checking cas when it is not nil (see newCAS). It reports whether
 // anything changed.
-func (r *Registry) setTag(t *txn, repo *repoState, name string, dgst digest.Digest, cas *casCond) (bool, error) {
-	tk := key(tTag, repo.name, name)
-	var rec tagRecord
-	ok, err := getRec(t, tk, &rec)
+func setTag(t *txn, repo *repoState, name string, dgst digest.Digest, cas *casCond) (bool, error) {
+	rec, ok, err := schema.Tags.Get(t, repo.name, name)
 	if err != nil {
 		return false, err
 	}
@@ -33,22 +32,22 @@ func (r *Registry) setTag(t *txn, repo *repoState, name string, dgst digest.Dige
 		if err := tag.CheckTagMove(repo.item(), tag.Tag(name, rec.Attributes)); err != nil {
 			return false, err
 		}
-		if err := r.tagLeft(t, repo.name, rec.Digest, name); err != nil {
+		if err := tagLeft(t, repo.name, rec.Digest, name); err != nil {
 			return false, err
 		}
 	} else {
 		if err := tag.CheckWrite(repo.item()); err != nil {
 			return false, err
 		}
-		rec = tagRecord{CreatedAt: t.now, Attributes: tag.DefaultAttributes()}
+		rec = schema.Tag{CreatedAt: t.now, Attributes: tag.DefaultAttributes()}
 		repo.rec.TagCount++
 	}
 	rec.Digest = dgst
 	rec.UpdatedAt = t.now
-	if err := putRec(t, tk, &rec); err != nil {
+	if err := schema.Tags.Put(t, repo.name, name, &rec); err != nil {
 		return false, err
 	}
-	if err := r.tagArrived(t, repo.name, dgst, name); err != nil {
+	if err := tagArrived(t, repo.name, dgst, name); err != nil {
 		return false, err
 	}
 	t.emit(Event{Action: ActionTag, Repository: repo.name, Tag: name, Digest: dgst})
@@ -86,44 +85,40 @@ func (c *casCond) check(name string, ok bool, have digest.Digest) error {
 }
 
 // removeTag deletes a tag without lock checks (callers check first).
-func (r *Registry) removeTag(t *txn, repo *repoState, name string, dgst digest.Digest) error {
-	if err := t.Delete(key(tTag, repo.name, name)); err != nil {
+func removeTag(t *txn, repo *repoState, name string, dgst digest.Digest) error {
+	if err := schema.Tags.Delete(t, repo.name, name); err != nil {
 		return err
 	}
 	repo.rec.TagCount--
-	return r.tagLeft(t, repo.name, dgst, name)
+	return tagLeft(t, repo.name, dgst, name)
 }
 
 // tagArrived records that tag now points at dgst.
-func (r *Registry) tagArrived(t *txn, repo string, dgst digest.Digest, name string) error {
-	if err := t.Put(key(tDigestTags, repo, dgst.String(), name), nil); err != nil {
+func tagArrived(t *txn, repo string, dgst digest.Digest, name string) error {
+	if err := schema.ManifestTags.Put(t, repo, dgst, name); err != nil {
 		return err
 	}
-	var m manifestRecord
-	mk := key(tManifest, repo, dgst.String())
-	ok, err := getRec(t, mk, &m)
+	m, ok, err := schema.Manifests.Get(t, repo, dgst)
 	if err != nil || !ok {
 		return err
 	}
 	if m.Tags == 0 && !m.UntaggedSince.IsZero() {
-		if err := t.Delete(untaggedKey(m.UntaggedSince, repo, dgst)); err != nil {
+		if err := schema.Untagged.Delete(t, m.UntaggedSince, repo, dgst); err != nil {
 			return err
 		}
 		m.UntaggedSince = time.Time{}
 	}
 	m.Tags++
-	return putRec(t, mk, &m)
+	return schema.Manifests.Put(t, repo, dgst, &m)
 }
 
 // tagLeft records that tag no longer points at dgst; a manifest left without
 // tags starts its untagged time.
-func (r *Registry) tagLeft(t *txn, repo string, dgst digest.Digest, name string) error {
-	if err := t.Delete(key(tDigestTags, repo, dgst.String(), name)); err != nil {
+func tagLeft(t *txn, repo string, dgst digest.Digest, name string) error {
+	if err := schema.ManifestTags.Delete(t, repo, dgst, name); err != nil {
 		return err
 	}
-	var m manifestRecord
-	mk := key(tManifest, repo, dgst.String())
-	ok, err := getRec(t, mk, &m)
+	m, ok, err := schema.Manifests.Get(t, repo, dgst)
 	if err != nil || !ok {
 		return err
 	}
@@ -132,13 +127,9 @@ func (r *Registry) tagLeft(t *txn, repo string, dgst digest.Digest, name string)
 	}
 	if m.Tags == 0 {
 		m.UntaggedSince = t.now
-		if err := t.Put(untaggedKey(m.UntaggedSince, repo, dgst), nil); err != nil {
+		if err := schema.Untagged.Put(t, m.UntaggedSince, repo, dgst); err != nil {
 			return err
 		}
 	}
-	return putRec(t, mk, &m)
-}
-
-func untaggedKey(at time.Time, repo string, dgst digest.Digest) []byte {
-	return key(tUntagged, timeKey(at), repo, dgst.String())
+	return schema.Manifests.Put(t, repo, dgst, &m)
 }

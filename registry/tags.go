@@ -7,6 +7,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
 	"github.com/regkit/regkit/tag"
 )
@@ -30,7 +31,7 @@ type TagProperties struct {
 	Attributes tag.Attributes
 }
 
-func (r *tagRecord) properties(name string) TagProperties {
+func tagProperties(name string, r *schema.Tag) TagProperties {
 	return TagProperties{Name: name, Digest: r.Digest, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Attributes: r.Attributes}
 }
 
@@ -39,39 +40,28 @@ func (r *tagRecord) properties(name string) TagProperties {
 // of its own length, whatever the repository's size.
 func (ts *Tags) List(ctx context.Context, opts ListOptions) ([]string, error) {
 	var names []string
-	err := ts.scan(ctx, opts, func(name string, _ *tagRecord) { names = append(names, name) })
+	err := ts.scan(ctx, opts, func(name string, _ *schema.Tag) { names = append(names, name) })
 	return names, err
 }
 
 // ListProperties is List with each tag's properties.
 func (ts *Tags) ListProperties(ctx context.Context, opts ListOptions) ([]TagProperties, error) {
 	var out []TagProperties
-	err := ts.scan(ctx, opts, func(name string, rec *tagRecord) { out = append(out, rec.properties(name)) })
+	err := ts.scan(ctx, opts, func(name string, rec *schema.Tag) { out = append(out, tagProperties(name, rec)) })
 	return out, err
 }
 
-func (ts *Tags) scan(ctx context.Context, opts ListOptions, add func(string, *tagRecord)) error {
-	name := ts.repo.name
+func (ts *Tags) scan(ctx context.Context, opts ListOptions, add func(string, *schema.Tag)) error {
 	return ts.repo.reg.view(ctx, func(tx meta.Tx) error {
-		start := prefix(tTag, name)
-		if opts.Last != "" {
-			start = append(key(tTag, name, opts.Last), 0)
-		}
 		n := 0
-		var derr error
-		err := tx.Scan(meta.Range{Start: start, End: meta.PrefixEnd(prefix(tTag, name))}, func(k, v []byte) bool {
-			var rec tagRecord
-			if derr = decodeRec(k, v, &rec); derr != nil {
-				return false
-			}
+		return schema.Tags.Scan(tx, ts.repo.name, opts.Last, func(name string, rec *schema.Tag) bool {
 			if !rec.Attributes.ListEnabled {
 				return true
 			}
-			add(lastPart(k), &rec)
+			add(name, rec)
 			n++
 			return opts.N <= 0 || n < opts.N
 		})
-		return firstErr(derr, err)
 	})
 }
 
@@ -106,14 +96,14 @@ func (ts *Tags) Set(ctx context.Context, name string, dgst digest.Digest, opts S
 		if err != nil {
 			return err
 		}
-		ok, err := exists(t, key(tManifest, ts.repo.name, dgst.String()))
+		ok, err := schema.Manifests.Has(t, ts.repo.name, dgst)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return errorf(ErrManifestUnknown, "manifest %s in %q", dgst, ts.repo.name)
 		}
-		changed, err := reg.setTag(t, repo, name, dgst, cas)
+		changed, err := setTag(t, repo, name, dgst, cas)
 		if err != nil || !changed {
 			return err
 		}
@@ -132,8 +122,7 @@ func (ts *Tags) Untag(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		var rec tagRecord
-		ok, err := getRec(t, key(tTag, ts.repo.name, name), &rec)
+		rec, ok, err := schema.Tags.Get(t, ts.repo.name, name)
 		if err != nil {
 			return err
 		}
@@ -143,7 +132,7 @@ func (ts *Tags) Untag(ctx context.Context, name string) error {
 		if err := tag.CheckUntag(repo.item(), tag.Tag(name, rec.Attributes)); err != nil {
 			return err
 		}
-		if err := reg.removeTag(t, repo, name, rec.Digest); err != nil {
+		if err := removeTag(t, repo, name, rec.Digest); err != nil {
 			return err
 		}
 		t.emit(Event{Action: ActionUntag, Repository: ts.repo.name, Tag: name, Digest: rec.Digest})
@@ -158,15 +147,14 @@ func (ts *Tags) Properties(ctx context.Context, name string) (TagProperties, err
 	}
 	var p TagProperties
 	err := ts.repo.reg.view(ctx, func(tx meta.Tx) error {
-		var rec tagRecord
-		ok, err := getRec(tx, key(tTag, ts.repo.name, name), &rec)
+		rec, ok, err := schema.Tags.Get(tx, ts.repo.name, name)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return errorf(ErrManifestUnknown, "tag %q in %q", name, ts.repo.name)
 		}
-		p = rec.properties(name)
+		p = tagProperties(name, &rec)
 		return nil
 	})
 	return p, err
@@ -179,9 +167,7 @@ func (ts *Tags) SetAttributes(ctx context.Context, name string, patch tag.Patch)
 	}
 	var p TagProperties
 	err := ts.repo.reg.update(ctx, func(t *txn) error {
-		var rec tagRecord
-		tk := key(tTag, ts.repo.name, name)
-		ok, err := getRec(t, tk, &rec)
+		rec, ok, err := schema.Tags.Get(t, ts.repo.name, name)
 		if err != nil {
 			return err
 		}
@@ -190,9 +176,9 @@ func (ts *Tags) SetAttributes(ctx context.Context, name string, patch tag.Patch)
 		}
 		rec.Attributes = patch.Apply(rec.Attributes)
 		rec.UpdatedAt = t.now
-		p = rec.properties(name)
+		p = tagProperties(name, &rec)
 		t.emit(Event{Action: ActionAttributes, Repository: ts.repo.name, Tag: name, Digest: rec.Digest})
-		return putRec(t, tk, &rec)
+		return schema.Tags.Put(t, ts.repo.name, name, &rec)
 	})
 	return p, err
 }

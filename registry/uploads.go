@@ -2,13 +2,12 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/regkit/regkit/blob"
-	"github.com/regkit/regkit/registry/meta"
+	"github.com/regkit/regkit/registry/internal/schema"
 )
 
 // Upload is an upload session of a repository: a blob.Writer bound to the
@@ -18,89 +17,6 @@ import (
 type Upload struct {
 	repo *Repository
 	w    blob.Writer
-}
-
-// StartUpload begins an upload session in the repository. opts choose the
-// hash algorithm (default sha256).
-func (b *Blobs) StartUpload(ctx context.Context, opts ...blob.WriterOption) (*Upload, error) {
-	if err := b.checkWritable(ctx); err != nil {
-		return nil, err
-	}
-	reg := b.repo.reg
-	w, err := reg.blobs.Writer(ctx, opts...)
-	if err != nil {
-		return nil, err
-	}
-	err = reg.update(ctx, func(t *txn) error {
-		if limit := reg.opts.maxUploads; limit > 0 {
-			n := 0
-			err := t.Scan(meta.Prefix(prefix(tSession)), func(_, _ []byte) bool {
-				n++
-				return n < limit
-			})
-			if err != nil {
-				return err
-			}
-			if n >= limit {
-				return errorf(ErrTooLarge, "%d upload sessions open, the limit", n)
-			}
-		}
-		return putRec(t, key(tSession, w.ID()), &sessionRecord{Repository: b.repo.name, StartedAt: t.now})
-	})
-	if err != nil {
-		_ = w.Close()
-		_ = reg.blobs.Abort(ctx, w.ID())
-		return nil, err
-	}
-	return &Upload{repo: b.repo, w: w}, nil
-}
-
-// ResumeUpload reopens the session id of this repository. It returns an
-// error wrapping ErrBlobUploadUnknown when the session does not exist or
-// belongs to another repository, and ErrConflict while another writer holds
-// it.
-func (b *Blobs) ResumeUpload(ctx context.Context, id string) (*Upload, error) {
-	if err := b.ownSession(ctx, id); err != nil {
-		return nil, err
-	}
-	w, err := b.repo.reg.blobs.Resume(ctx, id)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
-			return nil, errorf(ErrBlobUploadUnknown, "upload %q in %q", id, b.repo.name)
-		}
-		return nil, err
-	}
-	return &Upload{repo: b.repo, w: w}, nil
-}
-
-// CancelUpload discards the session id.
-func (b *Blobs) CancelUpload(ctx context.Context, id string) error {
-	if err := b.ownSession(ctx, id); err != nil {
-		return err
-	}
-	reg := b.repo.reg
-	err := reg.blobs.Abort(ctx, id)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	return reg.update(ctx, func(t *txn) error { return t.Delete(key(tSession, id)) })
-}
-
-func (b *Blobs) ownSession(ctx context.Context, id string) error {
-	if id == "" || len(id) > 256 {
-		return errorf(ErrBlobUploadUnknown, "upload id of %d bytes", len(id))
-	}
-	return b.repo.reg.view(ctx, func(tx meta.Tx) error {
-		var s sessionRecord
-		ok, err := getRec(tx, key(tSession, id), &s)
-		if err != nil {
-			return err
-		}
-		if !ok || s.Repository != b.repo.name {
-			return errorf(ErrBlobUploadUnknown, "upload %q in %q", truncate(id), b.repo.name)
-		}
-		return nil
-	})
 }
 
 // ID names the session.
@@ -132,7 +48,7 @@ func (u *Upload) Commit(ctx context.Context, dgst digest.Digest, size int64) (bl
 		return blob.Info{}, err
 	}
 	reg := u.repo.reg
-	if err := reg.pin(ctx, dgst); err != nil {
+	if err := pin(ctx, reg, dgst); err != nil {
 		return blob.Info{}, err
 	}
 	info, err := u.w.Commit(ctx, dgst, size)
@@ -140,10 +56,10 @@ func (u *Upload) Commit(ctx context.Context, dgst digest.Digest, size int64) (bl
 		return blob.Info{}, err
 	}
 	err = reg.update(ctx, func(t *txn) error {
-		if err := t.Delete(key(tSession, u.w.ID())); err != nil {
+		if err := schema.Sessions.Delete(t, u.w.ID()); err != nil {
 			return err
 		}
-		return reg.link(t, u.repo.name, dgst)
+		return link(t, u.repo.name, dgst)
 	})
 	return info, err
 }

@@ -2,12 +2,12 @@ package registry
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
 	"github.com/regkit/regkit/tag"
 )
@@ -53,16 +53,9 @@ type ChildReference struct {
 	Platform *ocispec.Platform
 }
 
-// ListOptions page through a listing: entries after Last, at most N (N <= 0:
-// all).
-type ListOptions struct {
-	// Last is the name or digest the previous page ended with.
-	Last string
-	// N caps the page size.
-	N int
-}
-
-func (r *manifestRecord) properties(dgst digest.Digest, tags []string) ManifestProperties {
+// manifestProperties combines a manifest's record, with its detail loaded,
+// and its tags.
+func manifestProperties(dgst digest.Digest, r *schema.Manifest, tags []string) ManifestProperties {
 	p := ManifestProperties{
 		Digest: dgst, Size: r.Size, MediaType: r.MediaType, ArtifactType: r.ArtifactType,
 		ConfigMediaType: r.ConfigMediaType, Subject: r.Subject,
@@ -78,16 +71,6 @@ func (r *manifestRecord) properties(dgst digest.Digest, tags []string) ManifestP
 	return p
 }
 
-// manifestTags lists the tags of dgst in lexical order.
-func manifestTags(tx meta.Tx, repo string, dgst digest.Digest) ([]string, error) {
-	var tags []string
-	err := tx.Scan(meta.Prefix(prefix(tDigestTags, repo, dgst.String())), func(k, _ []byte) bool {
-		tags = append(tags, lastPart(k))
-		return true
-	})
-	return tags, err
-}
-
 // Properties returns a manifest's properties by digest.
 func (ms *Manifests) Properties(ctx context.Context, dgst digest.Digest) (ManifestProperties, error) {
 	if err := validDigest(dgst); err != nil {
@@ -95,19 +78,18 @@ func (ms *Manifests) Properties(ctx context.Context, dgst digest.Digest) (Manife
 	}
 	var p ManifestProperties
 	err := ms.repo.reg.view(ctx, func(tx meta.Tx) error {
-		var rec manifestRecord
-		ok, err := getRec(tx, key(tManifest, ms.repo.name, dgst.String()), &rec)
+		rec, ok, err := schema.Manifests.Get(tx, ms.repo.name, dgst)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return errorf(ErrManifestUnknown, "manifest %s in %q", dgst, ms.repo.name)
 		}
-		if err := loadDetail(tx, ms.repo.name, dgst, &rec); err != nil {
+		if err := schema.Details.Load(tx, ms.repo.name, dgst, &rec); err != nil {
 			return err
 		}
-		tags, err := manifestTags(tx, ms.repo.name, dgst)
-		p = rec.properties(dgst, tags)
+		tags, err := schema.ManifestTags.List(tx, ms.repo.name, dgst)
+		p = manifestProperties(dgst, &rec, tags)
 		return err
 	})
 	return p, err
@@ -121,9 +103,7 @@ func (ms *Manifests) SetAttributes(ctx context.Context, dgst digest.Digest, patc
 	var p ManifestProperties
 	name := ms.repo.name
 	err := ms.repo.reg.update(ctx, func(t *txn) error {
-		var rec manifestRecord
-		mk := key(tManifest, name, dgst.String())
-		ok, err := getRec(t, mk, &rec)
+		rec, ok, err := schema.Manifests.Get(t, name, dgst)
 		if err != nil {
 			return err
 		}
@@ -132,14 +112,14 @@ func (ms *Manifests) SetAttributes(ctx context.Context, dgst digest.Digest, patc
 		}
 		rec.Attributes = patch.Apply(rec.Attributes)
 		rec.UpdatedAt = t.now
-		if err := putRec(t, mk, &rec); err != nil {
+		if err := schema.Manifests.Put(t, name, dgst, &rec); err != nil {
 			return err
 		}
-		if err := loadDetail(t, name, dgst, &rec); err != nil {
+		if err := schema.Details.Load(t, name, dgst, &rec); err != nil {
 			return err
 		}
-		tags, err := manifestTags(t, name, dgst)
-		p = rec.properties(dgst, tags)
+		tags, err := schema.ManifestTags.List(t, name, dgst)
+		p = manifestProperties(dgst, &rec, tags)
 		t.emit(Event{Action: ActionAttributes, Repository: name, Digest: dgst})
 		return err
 	})
@@ -154,40 +134,30 @@ func (ms *Manifests) List(ctx context.Context, opts ListOptions) ([]ManifestProp
 	var out []ManifestProperties
 	err := ms.repo.reg.view(ctx, func(tx meta.Tx) error {
 		out = out[:0]
-		start := prefix(tManifest, name)
-		if opts.Last != "" {
-			start = append(key(tManifest, name, opts.Last), 0)
-		}
 		type item struct {
 			dgst digest.Digest
-			rec  manifestRecord
+			rec  schema.Manifest
 		}
 		var items []item
-		var derr error
-		err := tx.Scan(meta.Range{Start: start, End: meta.PrefixEnd(prefix(tManifest, name))}, func(k, v []byte) bool {
-			var it item
-			if derr = decodeRec(k, v, &it.rec); derr != nil {
-				return false
-			}
-			if !it.rec.Attributes.ListEnabled {
+		err := schema.Manifests.Scan(tx, name, opts.Last, func(dgst digest.Digest, rec *schema.Manifest) bool {
+			if !rec.Attributes.ListEnabled {
 				return true
 			}
-			it.dgst = digest.Digest(lastPart(k))
-			items = append(items, it)
+			items = append(items, item{dgst: dgst, rec: *rec})
 			return opts.N <= 0 || len(items) < opts.N
 		})
-		if err = firstErr(derr, err); err != nil {
+		if err != nil {
 			return err
 		}
 		for _, it := range items {
-			if err := loadDetail(tx, name, it.dgst, &it.rec); err != nil {
+			if err := schema.Details.Load(tx, name, it.dgst, &it.rec); err != nil {
 				return err
 			}
-			tags, err := manifestTags(tx, name, it.dgst)
+			tags, err := schema.ManifestTags.List(tx, name, it.dgst)
 			if err != nil {
 				return err
 			}
-			out = append(out, it.rec.properties(it.dgst, tags))
+			out = append(out, manifestProperties(it.dgst, &it.rec, tags))
 		}
 		return nil
 	})
@@ -211,19 +181,12 @@ func (ms *Manifests) Referrers(ctx context.Context, dgst digest.Digest, artifact
 		if err := tag.CheckRead(repo.item()); err != nil {
 			return err
 		}
-		var derr error
-		err = tx.Scan(meta.Prefix(prefix(tReferrer, ms.repo.name, dgst.String())), func(k, v []byte) bool {
-			var d ocispec.Descriptor
-			if derr = json.Unmarshal(v, &d); derr != nil {
-				derr = decodeRec(k, v, &d)
-				return false
-			}
+		return schema.Referrers.Scan(tx, ms.repo.name, dgst, func(d *ocispec.Descriptor) bool {
 			if artifactType == "" || d.ArtifactType == artifactType {
-				out = append(out, d)
+				out = append(out, *d)
 			}
 			return true
 		})
-		return firstErr(derr, err)
 	})
 	return out, err
 }

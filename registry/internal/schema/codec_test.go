@@ -1,4 +1,4 @@
-package registry
+package schema
 
 import (
 	"reflect"
@@ -17,23 +17,23 @@ func FuzzDecodeRecord(f *testing.F) {
 	now := time.Unix(0, 1700000000123456789).UTC()
 	attrs := tag.Attributes{DeleteEnabled: true, ReadEnabled: true}
 	for _, r := range []binaryRecord{
-		&repoRecord{CreatedAt: now, UpdatedAt: now, Attributes: attrs, ManifestCount: 3, TagCount: 2},
-		&tagRecord{Digest: digest.FromString("a"), CreatedAt: now, Attributes: attrs},
-		&manifestRecord{MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 512,
+		&Repo{CreatedAt: now, UpdatedAt: now, Attributes: attrs, ManifestCount: 3, TagCount: 2},
+		&Tag{Digest: digest.FromString("a"), CreatedAt: now, Attributes: attrs},
+		&Manifest{MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 512,
 			Subject: digest.FromString("s"), CreatedAt: now, Tags: 1, UntaggedSince: now},
-		&linkRecord{CreatedAt: now, Refs: 4},
-		&blobRecord{Refs: -1, ReviewAfter: now, Deleting: true},
+		&Link{CreatedAt: now, Refs: 4},
+		&Blob{Refs: -1, ReviewAfter: now, Deleting: true},
 	} {
 		f.Add(encodeRecord(r))
 	}
 	f.Add([]byte{codecVersion, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, newRec := range []func() binaryRecord{
-			func() binaryRecord { return new(repoRecord) },
-			func() binaryRecord { return new(tagRecord) },
-			func() binaryRecord { return new(manifestRecord) },
-			func() binaryRecord { return new(linkRecord) },
-			func() binaryRecord { return new(blobRecord) },
+			func() binaryRecord { return new(Repo) },
+			func() binaryRecord { return new(Tag) },
+			func() binaryRecord { return new(Manifest) },
+			func() binaryRecord { return new(Link) },
+			func() binaryRecord { return new(Blob) },
 		} {
 			r := newRec()
 			if err := decodeRecord(b, r); err != nil {

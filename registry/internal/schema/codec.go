@@ -1,22 +1,19 @@
-package registry
+package schema
 
 import (
 	"encoding/binary"
 	"errors"
 	"time"
 
-	"github.com/opencontainers/go-digest"
-
 	"github.com/regkit/regkit/tag"
 )
 
-// Records on the hot paths (repositories, tags, manifests, links, blobs)
-// are stored in a compact binary form: a version byte, then the fields in
-// order as varints and length-prefixed strings. Decoding one costs a few
+// The binary encoding of the hot records: a version byte, then the fields
+// in order as varints and length-prefixed strings. Decoding one costs a few
 // hundred nanoseconds, where encoding/json cost microseconds; resolving a
-// tag and reading a manifest decodes three. Cold data (a manifest's
-// annotations, platform and references) stays JSON under its own key.
+// tag and reading a manifest decodes three.
 
+// codecVersion is the first byte of every binary record.
 const codecVersion = 1
 
 // binaryRecord is a record with a binary encoding.
@@ -25,12 +22,24 @@ type binaryRecord interface {
 	unmarshal(d *decoder)
 }
 
+// errCorrupt is the cause of every binary record that does not decode.
+var errCorrupt = errors.New("truncated or malformed record")
+
+// encoder appends fields to b.
 type encoder struct{ b []byte }
 
 func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *encoder) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
 func (e *encoder) int(v int)        { e.varint(int64(v)) }
 func (e *encoder) str(s string)     { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *encoder) bool(v bool) {
+	if v {
+		e.uvarint(1)
+	} else {
+		e.uvarint(0)
+	}
+}
+
 func (e *encoder) time(t time.Time) {
 	if t.IsZero() {
 		e.varint(0)
@@ -38,6 +47,7 @@ func (e *encoder) time(t time.Time) {
 	}
 	e.varint(t.UnixNano())
 }
+
 func (e *encoder) attrs(a tag.Attributes) {
 	var bits byte
 	for i, on := range []bool{a.DeleteEnabled, a.WriteEnabled, a.ReadEnabled, a.ListEnabled} {
@@ -48,8 +58,8 @@ func (e *encoder) attrs(a tag.Attributes) {
 	e.b = append(e.b, bits)
 }
 
-var errCorrupt = errors.New("truncated or malformed record")
-
+// decoder reads fields from b; the first failure empties b and sets err, so
+// the fields after it read as zero.
 type decoder struct {
 	b   []byte
 	err error
@@ -82,7 +92,8 @@ func (d *decoder) varint() int64 {
 	return v
 }
 
-func (d *decoder) int() int { return int(d.varint()) }
+func (d *decoder) int() int   { return int(d.varint()) }
+func (d *decoder) bool() bool { return d.uvarint() == 1 }
 
 func (d *decoder) str() string {
 	n := d.uvarint()
@@ -113,6 +124,7 @@ func (d *decoder) attrs() tag.Attributes {
 	return tag.Attributes{DeleteEnabled: bits&1 != 0, WriteEnabled: bits&2 != 0, ReadEnabled: bits&4 != 0, ListEnabled: bits&8 != 0}
 }
 
+// encodeRecord returns r's binary encoding.
 func encodeRecord(r binaryRecord) []byte {
 	e := encoder{b: make([]byte, 1, 96)}
 	e.b[0] = codecVersion
@@ -120,6 +132,7 @@ func encodeRecord(r binaryRecord) []byte {
 	return e.b
 }
 
+// decodeRecord fills r from b, or returns errCorrupt.
 func decodeRecord(b []byte, r binaryRecord) error {
 	if len(b) == 0 || b[0] != codecVersion {
 		return errCorrupt
@@ -127,68 +140,4 @@ func decodeRecord(b []byte, r binaryRecord) error {
 	d := decoder{b: b[1:]}
 	r.unmarshal(&d)
 	return d.err
-}
-
-func (r *repoRecord) marshal(e *encoder) {
-	e.time(r.CreatedAt)
-	e.time(r.UpdatedAt)
-	e.attrs(r.Attributes)
-	e.int(r.ManifestCount)
-	e.int(r.TagCount)
-}
-
-func (r *repoRecord) unmarshal(d *decoder) {
-	r.CreatedAt, r.UpdatedAt, r.Attributes = d.time(), d.time(), d.attrs()
-	r.ManifestCount, r.TagCount = d.int(), d.int()
-}
-
-func (r *tagRecord) marshal(e *encoder) {
-	e.str(r.Digest.String())
-	e.time(r.CreatedAt)
-	e.time(r.UpdatedAt)
-	e.attrs(r.Attributes)
-}
-
-func (r *tagRecord) unmarshal(d *decoder) {
-	r.Digest = digest.Digest(d.str())
-	r.CreatedAt, r.UpdatedAt, r.Attributes = d.time(), d.time(), d.attrs()
-}
-
-func (r *manifestRecord) marshal(e *encoder) {
-	e.str(r.MediaType)
-	e.varint(r.Size)
-	e.str(r.ArtifactType)
-	e.str(r.ConfigMediaType)
-	e.str(r.Subject.String())
-	e.time(r.CreatedAt)
-	e.time(r.UpdatedAt)
-	e.attrs(r.Attributes)
-	e.int(r.Tags)
-	e.time(r.UntaggedSince)
-}
-
-func (r *manifestRecord) unmarshal(d *decoder) {
-	r.MediaType, r.Size = d.str(), d.varint()
-	r.ArtifactType, r.ConfigMediaType = d.str(), d.str()
-	r.Subject = digest.Digest(d.str())
-	r.CreatedAt, r.UpdatedAt, r.Attributes = d.time(), d.time(), d.attrs()
-	r.Tags, r.UntaggedSince = d.int(), d.time()
-}
-
-func (r *linkRecord) marshal(e *encoder) { e.time(r.CreatedAt); e.int(r.Refs) }
-
-func (r *linkRecord) unmarshal(d *decoder) { r.CreatedAt, r.Refs = d.time(), d.int() }
-
-func (r *blobRecord) marshal(e *encoder) {
-	e.int(r.Refs)
-	e.time(r.ReviewAfter)
-	if r.Deleting {
-		e.uvarint(1)
-	} else {
-		e.uvarint(0)
-	}
-}
-
-func (r *blobRecord) unmarshal(d *decoder) {
-	r.Refs, r.ReviewAfter, r.Deleting = d.int(), d.time(), d.uvarint() == 1
 }

@@ -1,0 +1,170 @@
+package registry
+
+import (
+	"context"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/registry/internal/schema"
+	"github.com/regkit/regkit/registry/meta"
+	"github.com/regkit/regkit/tag"
+)
+
+// Delete deletes a manifest by digest with every tag that points to it and,
+// as ACR does, its referrers graph (signatures, SBOMs and their own
+// referrers). The whole graph is checked for locks first and deleted in one
+// transaction: either everything goes or nothing does. Blobs no longer
+// referenced are left to garbage collection. A repository whose last
+// manifest goes leaves the catalog unless its deleteEnabled is false.
+func (ms *Manifests) Delete(ctx context.Context, dgst digest.Digest) error {
+	if err := validDigest(dgst); err != nil {
+		return err
+	}
+	name := ms.repo.name
+	return ms.repo.reg.update(ctx, func(t *txn) error {
+		repo, err := loadRepo(t, name)
+		if err != nil {
+			return err
+		}
+		ok, err := schema.Manifests.Has(t, name, dgst)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errorf(ErrManifestUnknown, "manifest %s in %q", dgst, name)
+		}
+		graph, err := referrersGraph(t, name, dgst)
+		if err != nil {
+			return err
+		}
+		if err := checkNoParents(t, name, graph); err != nil {
+			return err
+		}
+		for _, d := range graph {
+			if err := deleteManifest(t, repo, d, true); err != nil {
+				return err
+			}
+		}
+		if repo.rec.ManifestCount <= 0 && repo.rec.Attributes.DeleteEnabled {
+			return schema.Repos.Delete(t, name)
+		}
+		return repo.save(t)
+	})
+}
+
+// referrersGraph returns dgst followed by every manifest whose subject chain
+// leads to it, breadth first.
+func referrersGraph(tx meta.Tx, repo string, dgst digest.Digest) ([]digest.Digest, error) {
+	graph := []digest.Digest{dgst}
+	seen := map[digest.Digest]bool{dgst: true}
+	for i := 0; i < len(graph); i++ {
+		refs, err := schema.Referrers.List(tx, repo, graph[i])
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range refs {
+			if !seen[d] {
+				seen[d] = true
+				graph = append(graph, d)
+			}
+		}
+	}
+	return graph, nil
+}
+
+// checkNoParents refuses to delete a manifest that an index outside the
+// graph still holds as a child: the index would be left broken.
+func checkNoParents(tx meta.Tx, repo string, graph []digest.Digest) error {
+	in := make(map[digest.Digest]bool, len(graph))
+	for _, d := range graph {
+		in[d] = true
+	}
+	for _, d := range graph {
+		var parent digest.Digest
+		err := schema.Children.ScanParents(tx, repo, d, func(p digest.Digest) bool {
+			if !in[p] {
+				parent = p
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		if parent != "" {
+			return errorf(ErrManifestReferenced, "manifest %s in %q is a child of index %s", d, repo, parent)
+		}
+	}
+	return nil
+}
+
+// deleteManifest removes one manifest, its tags, bytes and index entries and
+// drops its blob references, inside the caller's transaction. With check set
+// it first applies the lock rules. A referrer that is already gone (deleted
+// earlier in the same graph) is skipped.
+func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, check bool) error {
+	name := repo.name
+	rec, ok, err := schema.Manifests.Get(t, name, dgst)
+	if err != nil || !ok {
+		return err
+	}
+	if err := schema.Details.Load(t, name, dgst, &rec); err != nil {
+		return err
+	}
+	tagNames, err := schema.ManifestTags.List(t, name, dgst)
+	if err != nil {
+		return err
+	}
+	tags := make([]tag.Item, 0, len(tagNames))
+	for _, tn := range tagNames {
+		tr, _, err := schema.Tags.Get(t, name, tn)
+		if err != nil {
+			return err
+		}
+		tags = append(tags, tag.Tag(tn, tr.Attributes))
+	}
+	if check {
+		if err := tag.CheckManifestDelete(repo.item(), tag.Manifest(dgst.String(), rec.Attributes), tags...); err != nil {
+			return err
+		}
+	}
+	for _, tn := range tagNames {
+		if err := schema.Tags.Delete(t, name, tn); err != nil {
+			return err
+		}
+		if err := schema.ManifestTags.Delete(t, name, dgst, tn); err != nil {
+			return err
+		}
+		repo.rec.TagCount--
+	}
+	if !rec.UntaggedSince.IsZero() {
+		if err := schema.Untagged.Delete(t, rec.UntaggedSince, name, dgst); err != nil {
+			return err
+		}
+	}
+	if rec.Subject != "" {
+		if err := schema.Referrers.Delete(t, name, rec.Subject, dgst); err != nil {
+			return err
+		}
+	}
+	for _, c := range rec.Detail.Children {
+		if err := schema.Children.Delete(t, name, c, dgst); err != nil {
+			return err
+		}
+	}
+	if err := dropRefs(t, name, rec.Detail.Blobs); err != nil {
+		return err
+	}
+	if err := schema.Details.Delete(t, name, dgst); err != nil {
+		return err
+	}
+	if err := schema.ManifestBytes.Delete(t, name, dgst); err != nil {
+		return err
+	}
+	if err := schema.Manifests.Delete(t, name, dgst); err != nil {
+		return err
+	}
+	repo.rec.ManifestCount--
+	t.emit(Event{Action: ActionDelete, Repository: name, Digest: dgst, MediaType: rec.MediaType, Size: rec.Size})
+	return nil
+}
