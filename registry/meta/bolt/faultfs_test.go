@@ -11,11 +11,11 @@ import (
 type faultOp int
 
 const (
-	faultWrite   faultOp = iota // WriteAt of a segment or spare
-	faultSync                   // Datasync of a segment or spare
-	faultRename                 // Rename of the spare into a segment
-	faultSyncDir                // SyncDir
-	faultCheckpoint             // a checkpoint's transaction (checkpointHook)
+	faultWrite      faultOp = iota // WriteAt of a segment or spare
+	faultSync                      // Datasync of a segment or spare
+	faultRename                    // Rename of the spare into a segment
+	faultSyncDir                   // SyncDir
+	faultCheckpoint                // a checkpoint's transaction (checkpointHook)
 )
 
 // fault fails operations of one kind on files whose base name contains
@@ -35,7 +35,7 @@ type faultFS struct {
 	osFS
 	mu     sync.Mutex
 	faults []*fault
-	hits   int                    // operations failed so far
+	hits   int                     // operations failed so far
 	files  map[*faultFile]struct{} // open files, renamed with their names
 }
 

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,6 +97,7 @@ func listing(dir string) (map[string]string, error) {
 func onlySegment(t *testing.T, db string) (string, []byte) {
 	t.Helper()
 	segs, _ := filepath.Glob(db + ".wal.*")
+	segs = slices.DeleteFunc(segs, func(p string) bool { return strings.HasSuffix(p, ".wal.next") }) // the spare
 	if len(segs) != 1 {
 		t.Fatalf("%d segments, want 1", len(segs))
 	}
