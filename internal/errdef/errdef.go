@@ -45,8 +45,11 @@ type Error struct {
 	class error
 }
 
-// New returns a sentinel with the given message in the given class.
-func New(msg string, class error) *Error { return &Error{msg: msg, class: class} }
+// New returns a sentinel with the given message in the given class. It
+// returns an error, not an *Error, so a public package's sentinel
+// (var ErrX = errdef.New(...)) has type error and go doc and editors show
+// no internal type.
+func New(msg string, class error) error { return &Error{msg: msg, class: class} }
 
 // Error returns the message.
 func (e *Error) Error() string { return e.msg }
