@@ -53,8 +53,10 @@ func (d *decoder) descriptor(desc *ocispec.Descriptor) error {
 		case dDigest:
 			var s string
 			if s, err = d.str(); err == nil {
-				if desc.Digest, err = parseDigest(s); err != nil {
-					err = fmt.Errorf("%v: %w", err, ErrInvalidDigest)
+				if desc.Digest, err = checkDigest(s); err != nil {
+					// One class: an unavailable algorithm is an
+					// invalid descriptor here, not ErrUnsupported.
+					err = fmt.Errorf("%q: %w: %w", truncate(s), err, ErrInvalidDigest)
 				}
 			}
 		case dSize:
@@ -69,7 +71,7 @@ func (d *decoder) descriptor(desc *ocispec.Descriptor) error {
 			var s string
 			if s, err = d.str(); err == nil {
 				if desc.Data, err = base64.StdEncoding.DecodeString(s); err != nil {
-					err = fmt.Errorf("not base64: %v: %w", err, ErrInvalid)
+					err = fmt.Errorf("not base64: %w: %w", err, ErrInvalid)
 				}
 			}
 		case dPlatform:

@@ -15,9 +15,25 @@ import (
 
 // parseDigest validates s as a digest of an available algorithm. It accepts
 // exactly what digest.Parse accepts, but checks sha256 and sha512 (almost
-// every digest) without regular expressions. Errors wrap ErrInvalid for
-// malformed input and ErrUnsupported for an algorithm that is not available.
+// every digest) without regular expressions. Errors wrap go-digest's error
+// and ErrInvalid for malformed input or ErrUnsupported for an algorithm that
+// is not available.
 func parseDigest(s string) (digest.Digest, error) {
+	d, err := checkDigest(s)
+	switch {
+	case err == nil:
+		return d, nil
+	case errors.Is(err, digest.ErrDigestUnsupported):
+		return "", fmt.Errorf("%q: %w: %w", truncate(s), err, ErrUnsupported)
+	default:
+		return "", fmt.Errorf("%q: %w: %w", truncate(s), err, ErrInvalid)
+	}
+}
+
+// checkDigest is parseDigest without a class: its error is go-digest's own
+// (digest.ErrDigestInvalidFormat, ErrDigestInvalidLength,
+// ErrDigestUnsupported), for callers that wrap it in a class of their own.
+func checkDigest(s string) (digest.Digest, error) {
 	var n int
 	switch {
 	case len(s) == 7+64 && s[:7] == "sha256:":
@@ -28,15 +44,7 @@ func parseDigest(s string) (digest.Digest, error) {
 	if n > 0 && lowerHex(s[len(s)-n:]) {
 		return digest.Digest(s), nil
 	}
-	d, err := digest.Parse(s)
-	switch {
-	case err == nil:
-		return d, nil
-	case errors.Is(err, digest.ErrDigestUnsupported):
-		return "", fmt.Errorf("%q: %w", truncate(s), ErrUnsupported)
-	default:
-		return "", fmt.Errorf("%q: %v: %w", truncate(s), err, ErrInvalid)
-	}
+	return digest.Parse(s)
 }
 
 func lowerHex(s string) bool {

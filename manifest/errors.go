@@ -25,36 +25,37 @@ var (
 	ErrNotFound = errdef.ErrNotFound
 )
 
-// Specific errors, each in one of the classes above.
+// Specific errors, each in one of the classes above. They are declared as
+// error (errdef.Error is internal): compare them with errors.Is.
 var (
 	// ErrMalformed: the bytes are not well-formed JSON (class ErrInvalid).
-	ErrMalformed = errdef.New("malformed JSON", ErrInvalid)
+	ErrMalformed error = errdef.New("malformed JSON", ErrInvalid)
 	// ErrDuplicateKey: an object holds the same key twice, or two keys that
 	// differ only in case where one is a field the specification defines
 	// (class ErrInvalid). encoding/json would silently pick one of them, so two
 	// readers could disagree about what the manifest says.
-	ErrDuplicateKey = errdef.New("duplicate key", ErrInvalid)
+	ErrDuplicateKey error = errdef.New("duplicate key", ErrInvalid)
 	// ErrTrailingData: something other than white space follows the JSON value
 	// (class ErrInvalid).
-	ErrTrailingData = errdef.New("data after the JSON value", ErrInvalid)
+	ErrTrailingData error = errdef.New("data after the JSON value", ErrInvalid)
 	// ErrMediaTypeMismatch: the body's mediaType field differs from the
 	// declared media type (the Content-Type of a push) (class ErrInvalid).
-	ErrMediaTypeMismatch = errdef.New("media type does not match the content", ErrInvalid)
+	ErrMediaTypeMismatch error = errdef.New("media type does not match the content", ErrInvalid)
 	// ErrNoMediaType: no media type was declared and none could be detected
 	// from the content (class ErrInvalid).
-	ErrNoMediaType = errdef.New("cannot determine the media type", ErrInvalid)
+	ErrNoMediaType error = errdef.New("cannot determine the media type", ErrInvalid)
 	// ErrInvalidDigest: a descriptor's digest is malformed or uses an
 	// algorithm that is not available (class ErrInvalid).
-	ErrInvalidDigest = errdef.New("invalid digest", ErrInvalid)
+	ErrInvalidDigest error = errdef.New("invalid digest", ErrInvalid)
 	// ErrUnknownMediaType: the declared media type is not a manifest type this
 	// package knows and Options.AllowUnknown is false (class ErrUnsupported).
-	ErrUnknownMediaType = errdef.New("unknown manifest media type", ErrUnsupported)
+	ErrUnknownMediaType error = errdef.New("unknown manifest media type", ErrUnsupported)
 	// ErrSchema1: a Docker schema 1 manifest while Options.AllowSchema1 is
 	// false (class ErrUnsupported).
-	ErrSchema1 = errdef.New("docker schema 1 manifests are deprecated and not allowed", ErrUnsupported)
+	ErrSchema1 error = errdef.New("docker schema 1 manifests are deprecated and not allowed", ErrUnsupported)
 	// ErrNoMatchingPlatform: no child of an index runs on the wanted platform
 	// (class ErrNotFound).
-	ErrNoMatchingPlatform = errdef.New("no manifest for the platform", ErrNotFound)
+	ErrNoMatchingPlatform error = errdef.New("no manifest for the platform", ErrNotFound)
 )
 
 // errorf returns an error with the package prefix that wraps err (a class

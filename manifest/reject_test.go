@@ -1,9 +1,13 @@
 package manifest
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Building blocks for hand-made vectors.
@@ -99,10 +103,10 @@ func TestParseRejects(t *testing.T) {
 		{"fractional size", mtImg, imgDesc(`{"mediaType":"a/b","digest":"` + dgB + `","size":1.5}`), nil, []error{ErrInvalid}},
 		{"exponent size", mtImg, imgDesc(`{"mediaType":"a/b","digest":"` + dgB + `","size":1e3}`), nil, []error{ErrInvalid}},
 		{"size out of range", mtImg, imgDesc(`{"mediaType":"a/b","digest":"` + dgB + `","size":9223372036854775808}`), nil, []error{ErrInvalid}},
-		{"uppercase digest", mtImg, imgDesc(`{"mediaType":"a/b","digest":"` + strings.ToUpper(dgB) + `","size":1}`), nil, []error{ErrInvalidDigest, ErrInvalid}},
-		{"short digest", mtImg, imgDesc(`{"mediaType":"a/b","digest":"sha256:abc","size":1}`), nil, []error{ErrInvalidDigest}},
-		{"digest without algorithm", mtImg, imgDesc(`{"mediaType":"a/b","digest":"` + dgB[7:] + `","size":1}`), nil, []error{ErrInvalidDigest}},
-		{"digest of unknown algorithm", mtImg, imgDesc(`{"mediaType":"a/b","digest":"md5:d41d8cd98f00b204e9800998ecf8427e","size":1}`), nil, []error{ErrInvalidDigest, ErrInvalid}},
+		{"uppercase digest", mtImg, imgDesc(`{"mediaType":"a/b","digest":"` + strings.ToUpper(dgB) + `","size":1}`), nil, []error{ErrInvalidDigest, ErrInvalid, digest.ErrDigestInvalidFormat}},
+		{"short digest", mtImg, imgDesc(`{"mediaType":"a/b","digest":"sha256:abc","size":1}`), nil, []error{ErrInvalidDigest, digest.ErrDigestInvalidLength}},
+		{"digest without algorithm", mtImg, imgDesc(`{"mediaType":"a/b","digest":"` + dgB[7:] + `","size":1}`), nil, []error{ErrInvalidDigest, digest.ErrDigestInvalidFormat}},
+		{"digest of unknown algorithm", mtImg, imgDesc(`{"mediaType":"a/b","digest":"md5:d41d8cd98f00b204e9800998ecf8427e","size":1}`), nil, []error{ErrInvalidDigest, ErrInvalid, digest.ErrDigestUnsupported}},
 		{"media type without subtype", mtImg, imgDesc(`{"mediaType":"application","digest":"` + dgB + `","size":1}`), nil, []error{ErrInvalid}},
 		{"media type with empty subtype", mtImg, imgDesc(`{"mediaType":"application/","digest":"` + dgB + `","size":1}`), nil, []error{ErrInvalid}},
 		{"media type with space", mtImg, imgDesc(`{"mediaType":"application/a b","digest":"` + dgB + `","size":1}`), nil, []error{ErrInvalid}},
@@ -162,7 +166,7 @@ func TestParseRejects(t *testing.T) {
 		{"schema 1 without schemaVersion", MediaTypeDockerSchema1, strings.Replace(s1, `"schemaVersion":1,`, ``, 1), allowAll, []error{ErrInvalid}},
 		{"schema 1 without layers", MediaTypeDockerSchema1, `{"schemaVersion":1,"fsLayers":[],"history":[]}`, allowAll, []error{ErrInvalid}},
 		{"schema 1 history mismatch", MediaTypeDockerSchema1, strings.Replace(s1, `[{"v1Compatibility":"{}"}]`, `[]`, 1), allowAll, []error{ErrInvalid}},
-		{"schema 1 bad blobSum", MediaTypeDockerSchema1, strings.Replace(s1, dgA, "sha256:zz", 1), allowAll, []error{ErrInvalidDigest}},
+		{"schema 1 bad blobSum", MediaTypeDockerSchema1, strings.Replace(s1, dgA, "sha256:zz", 1), allowAll, []error{ErrInvalidDigest, digest.ErrDigestInvalidLength}},
 		{"schema 1 fsLayer without blobSum", MediaTypeDockerSchema1, strings.Replace(s1, `"blobSum":"`+dgA+`"`, `"x":1`, 1), allowAll, []error{ErrInvalid}},
 		{"schema 1 history without v1Compatibility", MediaTypeDockerSchema1, strings.Replace(s1, `"v1Compatibility":"{}"`, ``, 1), allowAll, []error{ErrInvalid}},
 		{"schema 1 duplicate key", MediaTypeDockerSchema1, strings.Replace(s1, `"name":"a"`, `"name":"a","name":"c"`, 1), allowAll, []error{ErrDuplicateKey}},
@@ -181,6 +185,33 @@ func TestParseRejects(t *testing.T) {
 		}
 		if !strings.HasPrefix(err.Error(), "manifest: ") {
 			t.Errorf("%s: error %q lacks the package prefix", tt.name, err)
+		}
+	}
+}
+
+// TestErrorsKeepCause: the errors of digests and inline data wrap the
+// parser's own error as well as their class, so callers can tell a digest
+// of the wrong length from one of an unknown algorithm.
+func TestErrorsKeepCause(t *testing.T) {
+	dataDesc := imgDesc(`{"mediaType":"a/b","digest":"` + dgB + `","size":1,"data":"not base64!"}`)
+	if _, err := Parse(MediaTypeOCIManifest, []byte(dataDesc), nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad inline data: %v, want ErrInvalid", err)
+	} else if ce := new(base64.CorruptInputError); !errors.As(err, ce) {
+		t.Errorf("bad inline data: %v does not keep base64's error", err)
+	}
+	for _, tt := range []struct {
+		digest string
+		want   []error
+	}{
+		{"sha256:XYZ", []error{ErrInvalid, digest.ErrDigestInvalidLength}},
+		{"SHA256:" + dgB[7:], []error{ErrInvalid, digest.ErrDigestInvalidFormat}},
+		{"md5:d41d8cd98f00b204e9800998ecf8427e", []error{ErrUnsupported, digest.ErrDigestUnsupported}},
+	} {
+		err := Verify(ocispec.Descriptor{Digest: digest.Digest(tt.digest), Size: 1}, []byte("x"))
+		for _, want := range tt.want {
+			if !errors.Is(err, want) {
+				t.Errorf("Verify with digest %q: %v, want %v", tt.digest, err, want)
+			}
 		}
 	}
 }

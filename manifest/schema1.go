@@ -83,8 +83,8 @@ func decodeSchema1(s string) (*Schema1, int64, uint, error) {
 					if err != nil {
 						return err
 					}
-					if sum, err = parseDigest(s); err != nil {
-						return fmt.Errorf("%v: %w", err, ErrInvalidDigest)
+					if sum, err = checkDigest(s); err != nil {
+						return fmt.Errorf("%q: %w: %w", truncate(s), err, ErrInvalidDigest)
 					}
 					ok = true
 					return nil
