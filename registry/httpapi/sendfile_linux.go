@@ -59,7 +59,11 @@ func writeMapped(w io.Writer, f *os.File, off, n int64) (done bool, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if v := recover(); v != nil {
-			done, err = true, fmt.Errorf("httpapi: reading blob file %s: %v", f.Name(), v)
+			cause, ok := v.(error) // a fault is a runtime.Error
+			if !ok {
+				cause = fmt.Errorf("%v", v)
+			}
+			done, err = true, fmt.Errorf("httpapi: reading blob file %s: %w: %w", f.Name(), cause, io.ErrUnexpectedEOF)
 		}
 	}()
 	_, err = w.Write(m)

@@ -3,7 +3,10 @@
 package httpapi
 
 import (
+	"errors"
+	"io"
 	"os"
+	"runtime"
 	"testing"
 )
 
@@ -30,5 +33,9 @@ func TestWriteMappedFault(t *testing.T) {
 	done, err := writeMapped(w, f, 0, 4*sendWindowMin)
 	if !done || err == nil {
 		t.Fatalf("writeMapped over a file cut short = %v, %v; want done with an error", done, err)
+	}
+	var fault runtime.Error
+	if !errors.As(err, &fault) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("writeMapped = %v; want the fault kept as its cause, and io.ErrUnexpectedEOF as for a short read", err)
 	}
 }
