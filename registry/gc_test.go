@@ -90,7 +90,7 @@ func TestCollectUploadsAndOrphans(t *testing.T) {
 	// A blob committed straight to storage, as a crash between storage
 	// commit and metadata would leave it.
 	orphan := []byte("orphan")
-	if _, err := blob.Put(ctx, r.Blobs(), digest.FromBytes(orphan), int64(len(orphan)), bytesReader(orphan)); err != nil {
+	if _, err := blob.Put(ctx, r.blobs, digest.FromBytes(orphan), int64(len(orphan)), bytesReader(orphan)); err != nil {
 		t.Fatal(err)
 	}
 	clk.add(time.Hour)

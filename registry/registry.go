@@ -109,6 +109,12 @@ func WithMaxUploads(n int) Option { return func(o *options) { o.maxUploads = n }
 
 // New returns a Registry over blobs and store. The Registry does not own
 // them: Close leaves them open (see Open for one that does).
+//
+// New checks the schema version recorded in store and records it in a store
+// that has none (a new store, or one written before versions were
+// recorded). A store written by a newer regkit is refused with an error
+// wrapping ErrUnsupported, one whose version is unreadable with an error
+// wrapping ErrInvalid; neither is changed.
 func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error) {
 	if blobs == nil || store == nil {
 		return nil, errorf(ErrInvalid, "New needs a blob storage and a metadata store")
@@ -126,6 +132,9 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 	}
 	if o.grace < 0 || o.uploadTTL < 0 || o.gcInterval < 0 {
 		return nil, errorf(ErrInvalid, "negative duration option")
+	}
+	if err := schema.Open(context.Background(), store); err != nil {
+		return nil, err
 	}
 	r := &Registry{
 		blobs:  blobs,
@@ -158,10 +167,17 @@ func (r *Registry) Close() error {
 	return err
 }
 
-// Blobs returns the registry's blob storage, for tools that work below the
-// repository level (backups, checks). Writing to it directly bypasses
-// reference tracking.
-func (r *Registry) Blobs() blob.Storage { return r.blobs }
+// Blobs returns a read-only view of the registry's blob storage, for tools
+// that work below the repository level (backups, checks, exports): every
+// committed blob by digest, whichever repositories link it. It cannot write
+// or delete, so nothing bypasses the registry's reference counting through
+// it; blobs enter through Repository.Blobs and leave through Collect.
+func (r *Registry) Blobs() ReadOnlyStorage {
+	if rd, ok := r.blobs.(blob.Redirector); ok {
+		return redirectingView{storageView{r}, rd}
+	}
+	return storageView{r}
+}
 
 func (r *Registry) now() time.Time { return r.opts.now().UTC() }
 

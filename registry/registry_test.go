@@ -328,7 +328,7 @@ func TestBlobCache(t *testing.T) {
 		}
 		// Remove the bytes behind the registry's back: only a cached copy
 		// can still answer.
-		if err := r.Blobs().Delete(ctx, desc.Digest); err != nil {
+		if err := r.blobs.Delete(ctx, desc.Digest); err != nil {
 			t.Fatal(err)
 		}
 		b, err := read()
