@@ -31,18 +31,20 @@ type sickStore struct {
 func (s sickStore) Health() error { return s.health }
 
 // TestHealthz: /healthz answers 200 while the registry serves, and 503 with
-// the reason when a store is read-only or failed.
+// the reason when a store is read-only or failed, or the registry is closed.
 func TestHealthz(t *testing.T) {
 	readOnly := fmt.Errorf("meta/bolt: read-only after a failed fsync: %w: %w", syscall.EIO, meta.ErrUnavailable)
 	tests := []struct {
 		name   string
 		health error
+		closed bool // the registry is closed before the check
 		status int
 		body   []string // substrings of the body
 	}{
-		{"healthy", nil, http.StatusOK, []string{"ok"}},
-		{"read-only store", readOnly, http.StatusServiceUnavailable, []string{"unavailable", "read-only after a failed fsync", syscall.EIO.Error()}},
-		{"failed checkpoint", errors.New("checkpoint: write meta.db: no space left on device"), http.StatusServiceUnavailable, []string{"unavailable", "checkpoint: write meta.db: no space left on device"}},
+		{"healthy", nil, false, http.StatusOK, []string{"ok"}},
+		{"read-only store", readOnly, false, http.StatusServiceUnavailable, []string{"unavailable", "read-only after a failed fsync", syscall.EIO.Error()}},
+		{"failed checkpoint", errors.New("checkpoint: write meta.db: no space left on device"), false, http.StatusServiceUnavailable, []string{"unavailable", "checkpoint: write meta.db: no space left on device"}},
+		{"closed registry", nil, true, http.StatusServiceUnavailable, []string{"unavailable", "closed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +55,11 @@ func TestHealthz(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { reg.Close() })
+			if tt.closed {
+				if err := reg.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
 			h := routes(reg, httpapi.New(reg))
 			for _, method := range []string{"GET", "HEAD"} {
 				w := httptest.NewRecorder()
