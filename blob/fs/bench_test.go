@@ -14,6 +14,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/regkit/regkit/blob"
+	"github.com/regkit/regkit/blob/fs"
 )
 
 const (
@@ -208,4 +209,70 @@ func benchBlob(b *testing.B) blob.ReaderAt {
 	b.Cleanup(func() { r.Close() })
 	io.Copy(io.Discard, io.NewSectionReader(r, 0, r.Size()))
 	return r
+}
+
+// BenchmarkFSFirstRead256MiB pushes a 256 MiB blob through ReadFrom and
+// Commit, then reads it once through ReaderAt in 1 MiB reads, as the first
+// pull right after a push does. It reports both rates (push-MB/s,
+// first-read-MB/s) and the push's sha256-ratio, for direct I/O with and
+// without read-back and for buffered writes. The blob is deleted between
+// iterations, so every read is the first of a freshly written file.
+func BenchmarkFSFirstRead256MiB(b *testing.B) {
+	for _, v := range []struct {
+		name         string
+		direct, back bool
+	}{{"direct+readback", true, true}, {"direct", true, false}, {"buffered", false, false}} {
+		b.Run(v.name, func(b *testing.B) {
+			ctx := context.Background()
+			st, err := fs.Open(b.TempDir(), fs.WithDirectIO(v.direct), fs.WithReadBack(v.back))
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, d := benchData(b)
+			buf := make([]byte, benchChunk)
+			var push, read, hash time.Duration
+			b.SetBytes(benchSize)
+			b.ResetTimer()
+			for range b.N {
+				start := time.Now()
+				w, err := st.Writer(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := w.(io.ReaderFrom).ReadFrom(bytes.NewReader(data)); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := w.Commit(ctx, d, benchSize); err != nil {
+					b.Fatal(err)
+				}
+				push += time.Since(start)
+				start = time.Now()
+				r, err := st.ReaderAt(ctx, d)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for off := int64(0); off < benchSize; off += benchChunk {
+					if _, err := r.ReadAt(buf, off); err != nil && err != io.EOF {
+						b.Fatal(err)
+					}
+				}
+				r.Close()
+				read += time.Since(start)
+				b.StopTimer()
+				start = time.Now()
+				h := sha256.New()
+				h.Write(data)
+				h.Sum(nil)
+				hash += time.Since(start)
+				if err := st.Delete(ctx, d); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			n := float64(b.N) * benchSize / 1e6
+			b.ReportMetric(n/push.Seconds(), "push-MB/s")
+			b.ReportMetric(n/read.Seconds(), "first-read-MB/s")
+			b.ReportMetric(float64(hash)/float64(push), "sha256-ratio")
+		})
+	}
 }

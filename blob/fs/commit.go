@@ -108,7 +108,7 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, size int64, r i
 		}
 	}()
 	h := d.Algorithm().Hash()
-	k := newSink(s.fsys, f, path, s.direct, 0)
+	k := newSink(s.fsys, f, path, s.direct, s.back, 0)
 	defer k.close()
 	n, err := s.copyHashed(ctx, k, h, r, size)
 	if err != nil {

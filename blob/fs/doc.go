@@ -62,12 +62,16 @@
 // in Commit. Unaligned edges and small writes go through the page cache, and
 // their ranges are handed to the kernel for writeback as the upload grows
 // (sync_file_range). A file system that refuses O_DIRECT turns it off for
-// that upload. The price is that a blob just written is not in the page
-// cache: its first read comes from the disk.
+// that upload. So that a blob just pushed is still in the page cache for
+// its first pull (a CI pipeline's deploy pulls exactly that blob), each
+// direct run is read back as soon as it is written (WithReadBack, on by
+// default): the writing goroutine asks the kernel to read the range ahead
+// (posix_fadvise WILLNEED), which the disk fills by DMA, costing the pages'
+// allocation but no copy.
 //
 // Commit fsyncs data, renames it to blobs/<alg>/<xx>/<hex>, fsyncs that
-// directory (and any directory it had to create) and removes the upload
-// directory. A crash between the rename and the removal leaves an upload
+// directory (and the parent of any directory it had to create) and removes
+// the upload directory. A crash between the rename and the removal leaves an upload
 // directory without data; it counts as finished (Resume and Abort report
 // ErrNotFound, Uploads skips it) and Open removes it. If the digest already
 // exists, Commit removes the upload and returns the existing blob's Info
@@ -85,11 +89,48 @@
 // locked, so it cannot adopt an upload that was just aborted or committed.
 // On systems without flock only the in-process lock applies.
 //
+// # Faults
+//
+// Every change the store makes to its tree goes through one internal
+// interface (fileSystem), which the tests replace to inject EIO and ENOSPC
+// into file creation, writes, fsync, rename and directory sync. A failure
+// returns an error that wraps both blob.ErrUnavailable and the system's
+// error, so errors.Is(err, syscall.ENOSPC) works. What each leaves:
+//
+//   - Creating an upload or a Put's temporary file: nothing.
+//   - A write (of data, or of a checkpoint): the Writer is spent, and its
+//     data file is cut back to the bytes known written, so part of a write
+//     that failed (short, or torn by an I/O error) never joins the upload.
+//     Every later Write and Commit returns the error; Close keeps the
+//     upload, and Resume continues it from Size with the digest of exactly
+//     those bytes. A Put removes its temporary file.
+//   - Commit's fsync of data: the upload is discarded (Resume reports
+//     ErrNotFound) and the client must push the blob again. After a failed
+//     fsync the kernel may have dropped the pages it could not write, and
+//     reading them back would be answered from the page cache, so the
+//     bytes on disk cannot be checked.
+//   - The rename into blobs/: the upload stays whole; Commit may be called
+//     again, or the Writer closed and the upload resumed later.
+//   - The directory sync after the rename: the blob is visible, whole and
+//     synced, but its name may not survive a crash. Commit returns the
+//     error and ends the upload. The store remembers the directory and
+//     syncs it again before any later Commit, Put or Delete reports
+//     success, so a retried push of the same blob succeeds only once its
+//     name is durable. A failed sync of a parent directory created for the
+//     blob is handled alike, before the rename.
+//
+// In every case nothing partial becomes visible to Stat, ReaderAt or Walk,
+// committed blobs stay whole, and the store works again once the fault
+// clears; it never turns itself read-only.
+//
 // # Deletion and cleanup
 //
-// Delete unlinks the blob's file. A ReaderAt holds an open descriptor, and
-// on Unix an open file survives unlink, so a reader that opened the blob
-// before Delete reads it whole. Open removes staging entries in tmp/ that
+// Delete unlinks the blob's file and fsyncs its directory, so a deleted
+// blob does not reappear after a crash; if that sync fails, Delete returns
+// the error (the blob is gone from view) and the directory is synced again
+// before the next Commit, Put or Delete reports success. A ReaderAt holds
+// an open descriptor, and on Unix an open file survives unlink, so a
+// reader that opened the blob before Delete reads it whole. Open removes staging entries in tmp/ that
 // were not modified for an hour (left by a crash) and finished upload
 // directories; unfinished uploads stay until Abort, listed by Uploads with
 // their age.

@@ -23,6 +23,7 @@ type sink struct {
 	path   string // f's path, opened again for direct I/O on the first large write
 	direct file   // O_DIRECT descriptor of the same file; nil: none (yet)
 	tried  bool   // direct was opened, or turned off: do not open it again
+	back   bool   // read each direct run back into the page cache
 	stage  []byte // aligned copy of a caller's buffer that is not aligned
 	kicked int64  // offset up to which writeback of buffered bytes was requested
 }
@@ -30,8 +31,8 @@ type sink struct {
 // newSink returns a sink writing f. With useDirect, the first large write
 // opens path again for direct I/O where the system and file system allow
 // it, so small blobs never pay for a second descriptor.
-func newSink(fsys fileSystem, f file, path string, useDirect bool, kicked int64) *sink {
-	return &sink{fsys: fsys, f: f, path: path, tried: !useDirect, kicked: kicked}
+func newSink(fsys fileSystem, f file, path string, useDirect, readBack bool, kicked int64) *sink {
+	return &sink{fsys: fsys, f: f, path: path, tried: !useDirect, back: readBack, kicked: kicked}
 }
 
 // writeAt writes p at off. It may run on another goroutine than the caller
@@ -94,6 +95,9 @@ func (k *sink) writeDirect(p []byte, off int64) error {
 		k.direct.Close()
 		k.direct = nil
 		return k.buffered(p, off)
+	}
+	if err == nil && k.back {
+		startReadBack(k.f, off, int64(len(p)))
 	}
 	return err
 }

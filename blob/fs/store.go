@@ -32,6 +32,7 @@ type Store struct {
 
 	fsys   fileSystem // every change to the tree goes through it
 	direct bool       // write large aligned runs with direct I/O
+	back   bool       // read direct runs back into the page cache
 	bufs   bufferPool // buffers of the copy pipelines (pump)
 	boot   [16]byte   // the running system boot (bootID), for checkpoints
 
@@ -48,10 +49,21 @@ type Option func(*Store)
 // direct I/O (O_DIRECT, Linux only; on by default). Direct writes skip the
 // copy into the page cache and its page allocations, which cost about as
 // much CPU as hashing the bytes, and leave nothing for the commit's fsync
-// to write. The cost: a blob just written is not in the page cache, so the
-// first read of it comes from the disk. Small writes, unaligned edges and
-// file systems without O_DIRECT (tmpfs) always use the page cache.
+// to write. Unless WithReadBack turns it off, each direct run is then read
+// back into the page cache by DMA, so the first read of a blob just written
+// does not come from the disk. Small writes, unaligned edges and file
+// systems without O_DIRECT (tmpfs) always use the page cache.
 func WithDirectIO(on bool) Option { return func(s *Store) { s.direct = on } }
+
+// WithReadBack sets whether every run written with direct I/O is read back
+// into the page cache as soon as it is on the disk (on by default; Linux
+// only; nothing to do without direct I/O). The kernel reads it ahead by DMA
+// (posix_fadvise WILLNEED, asked for by the goroutine that writes, off the
+// hash's path), which costs the pages' allocation but not the copy a
+// buffered write makes, so a blob just pushed is in the page cache for its
+// first pull, as a buffered write would leave it. Off, the first read of a
+// blob written with direct I/O comes from the disk.
+func WithReadBack(on bool) Option { return func(s *Store) { s.back = on } }
 
 var (
 	_ blob.Storage = (*Store)(nil)
@@ -74,6 +86,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 		tmp:     filepath.Join(abs, "tmp"),
 		fsys:    osFS{},
 		direct:  true,
+		back:    true,
 		boot:    bootID(),
 		held:    make(map[string]bool),
 		dirty:   make(map[string]uint64),

@@ -79,7 +79,7 @@ func (s *Store) newWriter(id, dir string, alg digest.Algorithm, h hash.Hash) (*w
 		w.closeFiles()
 		return nil, err
 	}
-	w.k = newSink(s.fsys, f, path, s.direct, 0)
+	w.k = newSink(s.fsys, f, path, s.direct, s.back, 0)
 	w.sf, err = s.fsys.OpenFile(filepath.Join(dir, "state"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		w.closeFiles()
@@ -152,7 +152,7 @@ func (s *Store) resume(ctx context.Context, id string) (*writer, error) {
 		return nil, err
 	}
 	w.off, w.ckpt = size, from
-	w.k = newSink(s.fsys, f, filepath.Join(dir, "data"), s.direct, size)
+	w.k = newSink(s.fsys, f, filepath.Join(dir, "data"), s.direct, s.back, size)
 	if from != size {
 		if err := w.checkpoint(); err != nil {
 			w.closeFiles()
