@@ -75,4 +75,3 @@ func residentPages(t *testing.T, path string) (in, total int) {
 	}
 	return in, len(vec)
 }
-
