@@ -204,8 +204,17 @@ func (s suite) testClosed(t *testing.T) {
 		t.Fatal("open returned a nil Store")
 	}
 	putAll(t, st, kv{"a", "1"})
+	h, reports := st.(meta.HealthReporter)
+	if reports {
+		if err := h.Health(); err != nil {
+			t.Fatalf("Health of an open store: %v", err)
+		}
+	}
 	if err := st.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
+	}
+	if reports {
+		wantErr(t, "Health after Close", h.Health(), meta.ErrUnavailable)
 	}
 	called := false
 	fn := func(meta.Tx) error { called = true; return nil }

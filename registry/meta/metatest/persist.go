@@ -11,14 +11,15 @@ import (
 // RunPersistent runs the conformance suite for a durable store, plus tests
 // that reopen it. open must open the store kept in the directory dir,
 // creating an empty one when dir holds none; opening the same dir again
-// after Close must see everything committed before. The suite closes every
-// store it opens.
+// after Close must see everything committed before, including what was
+// committed while Close ran. The suite closes every store it opens.
 func RunPersistent(t *testing.T, open func(t *testing.T, dir string) meta.Store) {
 	t.Helper()
 	Run(t, func(t *testing.T) meta.Store { return open(t, t.TempDir()) })
 	p := persistSuite{open: open}
 	t.Run("Reopen", p.testReopen)
 	t.Run("ReopenEmpty", p.testReopenEmpty)
+	t.Run("CloseUnderWrites", p.testCloseUnderWrites)
 }
 
 // persistSuite holds the factory of a durable store.
