@@ -7,12 +7,16 @@
 // The file holds two top-level buckets:
 //
 //	info   format = "regkit-meta 1"   the layout version, checked by Open
+//	       id = 16 random bytes       the database's identity (see below)
+//	       wal-applied = seq          the last log segment in kv (WithLog)
 //	kv     key = value                 the flat key space of meta.Store,
 //	                                   keys sorted bytewise, no nested buckets
 //
 // Open creates both in a new file, refuses a file with a different format
-// (ErrUnsupported) and a bbolt file of another program (ErrInvalid). The
-// registry owns the key layout inside kv; this package knows nothing of it.
+// (ErrUnsupported) and a bbolt file of another program (ErrInvalid), and
+// gives a file without an identity (written before identities existed)
+// one. The registry owns the key layout inside kv; this package knows
+// nothing of it.
 //
 // # Durability and concurrency
 //
@@ -23,8 +27,14 @@
 // writes the changed pages, fsyncs, then writes and fsyncs the meta page that
 // makes them current, so a crash at any instant leaves the last committed
 // state. When Open creates the file it also syncs the directory, so the new
-// file's name is as durable as its contents. [WithNoSync] trades that guarantee for speed, for tests and
-// benchmarks only.
+// file's name is as durable as its contents. [WithNoSync] trades that
+// guarantee for speed, for tests and benchmarks only.
+//
+// bbolt maps the file into memory and maps it again, larger, when the file
+// outgrows the map; a remap waits for every running read transaction and
+// holds up every new one. [WithInitialMmapSize] (1 GiB of address space by
+// default on 64-bit systems other than Windows) makes the first map large
+// enough that a growing file does not remap until then.
 //
 // # Write-ahead log
 //
@@ -42,16 +52,63 @@
 // checkpointer: it starts a new segment, freezes the active layer, applies it
 // to the file in one ordinary (durable) bbolt transaction that also records
 // the last segment it covers under "wal-applied" in the info bucket, then
-// drops the layer and removes the covered segments. Writers wait only for
-// the rotation; readers never wait. Close checkpoints what is left. Open
-// replays, in one transaction, every segment past the applied mark; only the
-// newest segment may end in a torn record (an append the crash cut short,
-// never acknowledged), and a torn record in an older one makes Open fail
-// with meta.ErrUnavailable rather than silently drop committed data.
-// Segments are zero-filled and synced before use (the next one is prepared
+// drops the layer and removes the covered segments. Writers wait for the
+// rotation, and, once the new active layer holds [WithMaxPendingBytes] of
+// records, for the checkpoint's end (backpressure: memory does not grow
+// with write rate times checkpoint time); readers never wait. Segments are
+// zero-filled and synced before use (the next one is prepared at Open and
 // after each checkpoint), so an append's fdatasync has no size change to
-// journal. If an append or a checkpoint fails, the store refuses writes
-// (meta.ErrUnavailable) until it is reopened, which replays the log.
+// journal.
+//
+// Close first makes new Updates fail (meta.ErrUnavailable), waits for the
+// running Update and checkpoint, then applies the active layer to the file
+// without starting a new segment and removes the segments: every Update
+// that returned nil is in the file. If that last checkpoint fails, Close
+// returns the error and leaves the segments for the next Open.
+//
+// Open replays, in one transaction, every segment past the applied mark,
+// with or without WithLog, and removes them; without WithLog the store then
+// runs on the file alone. Only the newest segment may end in a torn record
+// (an append the crash cut short, never acknowledged); a torn record in an
+// older one makes Open fail with meta.ErrUnavailable rather than silently
+// drop committed data.
+//
+// # Identity
+//
+// Each segment starts with a header holding the database's id (from the
+// info bucket) and its own sequence number. Open checks every segment
+// before replaying any, and refuses (meta.ErrInvalid, nothing replayed,
+// nothing removed) segments of another database (left beside a new or
+// replaced file) and unapplied segments that do not follow the applied
+// mark without a gap (a file older than its log, such as a restored
+// backup). Move such segments away to open the file. Segments of the format
+// before headers (regkit before session 6, never released) are refused
+// with errdef.ErrUnsupported, not read.
+//
+// # Failures: read-only mode
+//
+// When a log append (its write or its fdatasync), a segment rotation (the
+// rename or the directory sync), a checkpoint, or, without the log, a
+// bbolt commit fails, the store turns read-only until it is reopened:
+// Update fails with an error wrapping meta.ErrUnavailable and the cause
+// (errors.Is(err, syscall.ENOSPC) holds), View keeps working and sees every
+// acknowledged Update, [Store.Health] returns that error, and the failure
+// is logged ([WithLogger]). The store stays read-only when the fault
+// clears, by design: after a failed flush the kernel may have dropped the
+// data it could not write, so only a reopen, which replays the log, knows
+// what is on disk. A spare segment that cannot be prepared is logged and
+// retried at the next rotation; it does not make the store read-only.
+//
+// What a failed Update may leave: an Update whose fn returned an error, or
+// that failed before its append, leaves nothing. One whose append failed is
+// rolled back in memory, so no reader ever sees it; on disk its record may
+// be written, whole or in part, so the store erases it (zeros over its
+// header, flushed) and says so in the error. If even the erase fails, the
+// error says the record could not be erased: the next Open may then commit
+// that Update, whole (a record is checksummed, so never in part), unless
+// Close's checkpoint succeeded first, which covers and removes the segment.
+// Without the log, a bbolt commit whose final flush failed may likewise be
+// committed, whole, after a restart.
 //
 // The trade: a commit costs one small write and one flush instead of
 // bbolt's page writes and two flushes, and the changes of the last
