@@ -23,6 +23,10 @@ type Blobs struct {
 // Stat returns the blob's Info if it is linked into the repository, or an
 // error wrapping ErrBlobUnknown.
 func (b *Blobs) Stat(ctx context.Context, dgst digest.Digest) (blob.Info, error) {
+	if err := b.repo.reg.enter(); err != nil {
+		return blob.Info{}, err
+	}
+	defer b.repo.reg.leave()
 	if err := b.checkReadable(ctx, dgst); err != nil {
 		return blob.Info{}, err
 	}
@@ -33,6 +37,10 @@ func (b *Blobs) Stat(ctx context.Context, dgst digest.Digest) (blob.Info, error)
 // Open opens a blob linked into the repository for reading. The reader stays
 // whole even if the blob is deleted meanwhile.
 func (b *Blobs) Open(ctx context.Context, dgst digest.Digest) (blob.ReaderAt, error) {
+	if err := b.repo.reg.enter(); err != nil {
+		return nil, err
+	}
+	defer b.repo.reg.leave()
 	if err := b.checkReadable(ctx, dgst); err != nil {
 		return nil, err
 	}
@@ -82,6 +90,10 @@ func linked(tx meta.Tx, repo string, dgst digest.Digest) error {
 // removes them once nothing references them. A blob referenced by a
 // manifest of this repository cannot be removed (ErrBlobReferenced).
 func (b *Blobs) Delete(ctx context.Context, dgst digest.Digest) error {
+	if err := b.repo.reg.enter(); err != nil {
+		return err
+	}
+	defer b.repo.reg.leave()
 	if err := validDigest(dgst); err != nil {
 		return err
 	}
@@ -116,6 +128,10 @@ func (b *Blobs) Delete(ctx context.Context, dgst digest.Digest) error {
 // returns an error wrapping ErrBlobUnknown when no source holds the blob or
 // may be read; the caller then falls back to an upload.
 func (b *Blobs) Mount(ctx context.Context, dgst digest.Digest, from string) (blob.Info, error) {
+	if err := b.repo.reg.enter(); err != nil {
+		return blob.Info{}, err
+	}
+	defer b.repo.reg.leave()
 	if err := validDigest(dgst); err != nil {
 		return blob.Info{}, err
 	}
@@ -173,6 +189,10 @@ func readableHolder(tx meta.Tx, dgst digest.Digest) (string, error) {
 // Put stores a blob whose digest is known up front, from r, and links it into
 // the repository (the OCI monolithic upload). size < 0 skips the size check.
 func (b *Blobs) Put(ctx context.Context, dgst digest.Digest, size int64, r io.Reader) (blob.Info, error) {
+	if err := b.repo.reg.enter(); err != nil {
+		return blob.Info{}, err
+	}
+	defer b.repo.reg.leave()
 	if err := validDigest(dgst); err != nil {
 		return blob.Info{}, err
 	}
@@ -195,6 +215,10 @@ func (b *Blobs) Put(ctx context.Context, dgst digest.Digest, size int64, r io.Re
 // StartUpload begins an upload session in the repository. opts choose the
 // hash algorithm (default sha256).
 func (b *Blobs) StartUpload(ctx context.Context, opts ...blob.WriterOption) (*Upload, error) {
+	if err := b.repo.reg.enter(); err != nil {
+		return nil, err
+	}
+	defer b.repo.reg.leave()
 	if err := b.checkWritable(ctx); err != nil {
 		return nil, err
 	}
@@ -228,6 +252,10 @@ func (b *Blobs) StartUpload(ctx context.Context, opts ...blob.WriterOption) (*Up
 // belongs to another repository, and ErrConflict while another writer holds
 // it.
 func (b *Blobs) ResumeUpload(ctx context.Context, id string) (*Upload, error) {
+	if err := b.repo.reg.enter(); err != nil {
+		return nil, err
+	}
+	defer b.repo.reg.leave()
 	if err := b.ownSession(ctx, id); err != nil {
 		return nil, err
 	}
@@ -243,6 +271,10 @@ func (b *Blobs) ResumeUpload(ctx context.Context, id string) (*Upload, error) {
 
 // CancelUpload discards the session id.
 func (b *Blobs) CancelUpload(ctx context.Context, id string) error {
+	if err := b.repo.reg.enter(); err != nil {
+		return err
+	}
+	defer b.repo.reg.leave()
 	if err := b.ownSession(ctx, id); err != nil {
 		return err
 	}

@@ -33,6 +33,10 @@ func (c *CheckReport) addf(format string, args ...any) {
 // children of indexes exist, reference counts and repository counters
 // match. It reads everything; use it in tests, after a crash, or as fsck.
 func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	defer r.leave()
 	rep := &CheckReport{}
 	needed := map[digest.Digest]bool{}
 	err := r.view(ctx, func(tx meta.Tx) error {

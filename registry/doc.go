@@ -14,4 +14,14 @@
 // (WithManifestCache), which is correct only while this Registry is the
 // only writer of its metadata store: turn it off when several processes
 // share one store.
+//
+// Close refuses new operations (errors wrapping ErrUnavailable) and waits
+// for those in flight before it closes the stores, so every operation that
+// returned nil is durable. Health reports a closing or closed registry and
+// a store that went read-only or failed.
+//
+// The metadata store's layout (keys, record encodings, a schema version
+// checked by New) is owned by registry/internal/schema. Registry.Blobs is a
+// read-only view of the blob storage: blobs enter through a repository and
+// leave through Collect, so reference counting sees every change.
 package registry

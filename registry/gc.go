@@ -46,6 +46,10 @@ const collectBatch = 256
 // in that same transaction, and only then are the bytes deleted. Pushes that
 // race with a deletion wait for it and write the bytes anew.
 func (r *Registry) Collect(ctx context.Context, opts CollectOptions) (CollectStats, error) {
+	if err := r.enter(); err != nil {
+		return CollectStats{}, err
+	}
+	defer r.leave()
 	start := time.Now()
 	var st CollectStats
 	if !opts.SkipSweep {

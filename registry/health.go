@@ -18,6 +18,12 @@ func (r *Registry) Health(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	switch {
+	case r.closed.Load():
+		return errClosed
+	case r.gate.closing():
+		return errorf(ErrUnavailable, "closing")
+	}
 	var errs []error
 	for _, s := range []any{r.meta, r.blobs} {
 		if h, ok := s.(healthReporter); ok {

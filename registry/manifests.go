@@ -55,6 +55,10 @@ type PutOptions struct {
 // subject of a referrer need not exist. Pushing bytes that are already
 // stored is idempotent. Returns the manifest's descriptor.
 func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (ocispec.Descriptor, error) {
+	if err := ms.repo.reg.enter(); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	defer ms.repo.reg.leave()
 	tags := opts.Tags
 	if opts.Tag != "" {
 		tags = append([]string{opts.Tag}, opts.Tags...)
@@ -243,12 +247,20 @@ type GetOptions struct {
 // Get returns the manifest a tag or digest names. The Descriptor carries
 // media type, digest, size and artifact type (annotations: see Properties).
 func (ms *Manifests) Get(ctx context.Context, ref string, opts GetOptions) (*Manifest, error) {
+	if err := ms.repo.reg.enter(); err != nil {
+		return nil, err
+	}
+	defer ms.repo.reg.leave()
 	return ms.get(ctx, ref, opts, true)
 }
 
 // Stat returns the descriptor of the manifest a tag or digest names, after
 // the same negotiation as Get.
 func (ms *Manifests) Stat(ctx context.Context, ref string, opts GetOptions) (ocispec.Descriptor, error) {
+	if err := ms.repo.reg.enter(); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	defer ms.repo.reg.leave()
 	m, err := ms.get(ctx, ref, opts, false)
 	if err != nil {
 		return ocispec.Descriptor{}, err

@@ -17,6 +17,10 @@ import (
 // referenced are left to garbage collection. A repository whose last
 // manifest goes leaves the catalog unless its deleteEnabled is false.
 func (ms *Manifests) Delete(ctx context.Context, dgst digest.Digest) error {
+	if err := ms.repo.reg.enter(); err != nil {
+		return err
+	}
+	defer ms.repo.reg.leave()
 	if err := validDigest(dgst); err != nil {
 		return err
 	}

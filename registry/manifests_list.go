@@ -73,6 +73,10 @@ func manifestProperties(dgst digest.Digest, r *schema.Manifest, tags []string) M
 
 // Properties returns a manifest's properties by digest.
 func (ms *Manifests) Properties(ctx context.Context, dgst digest.Digest) (ManifestProperties, error) {
+	if err := ms.repo.reg.enter(); err != nil {
+		return ManifestProperties{}, err
+	}
+	defer ms.repo.reg.leave()
 	if err := validDigest(dgst); err != nil {
 		return ManifestProperties{}, err
 	}
@@ -97,6 +101,10 @@ func (ms *Manifests) Properties(ctx context.Context, dgst digest.Digest) (Manife
 
 // SetAttributes changes a manifest's changeable attributes.
 func (ms *Manifests) SetAttributes(ctx context.Context, dgst digest.Digest, patch tag.Patch) (ManifestProperties, error) {
+	if err := ms.repo.reg.enter(); err != nil {
+		return ManifestProperties{}, err
+	}
+	defer ms.repo.reg.leave()
 	if err := validDigest(dgst); err != nil {
 		return ManifestProperties{}, err
 	}
@@ -130,6 +138,10 @@ func (ms *Manifests) SetAttributes(ctx context.Context, dgst digest.Digest, patc
 // with their properties (ACR's list-metadata). Manifests with
 // listEnabled=false are left out.
 func (ms *Manifests) List(ctx context.Context, opts ListOptions) ([]ManifestProperties, error) {
+	if err := ms.repo.reg.enter(); err != nil {
+		return nil, err
+	}
+	defer ms.repo.reg.leave()
 	name := ms.repo.name
 	var out []ManifestProperties
 	err := ms.repo.reg.view(ctx, func(tx meta.Tx) error {
@@ -168,6 +180,10 @@ func (ms *Manifests) List(ctx context.Context, opts ListOptions) ([]ManifestProp
 // the referrers API, optionally only those of one artifactType. The subject
 // need not exist.
 func (ms *Manifests) Referrers(ctx context.Context, dgst digest.Digest, artifactType string) ([]ocispec.Descriptor, error) {
+	if err := ms.repo.reg.enter(); err != nil {
+		return nil, err
+	}
+	defer ms.repo.reg.leave()
 	if err := validDigest(dgst); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -34,7 +35,12 @@ type Registry struct {
 	queue   []*writeReq
 	leading bool
 
+	// gate counts the operations in flight; Close refuses new ones and
+	// waits for those before it closes the stores.
+	gate      *opGate
 	closeOnce sync.Once
+	closeErr  error
+	closed    atomic.Bool
 	stop      chan struct{}
 	bg        sync.WaitGroup
 	closers   []func() error
@@ -143,6 +149,7 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		events: newDispatcher(o.subscribers),
 		cache:  newBlobCache(o.cacheBytes),
 		mcache: newManifestCache(o.manifestCacheBytes),
+		gate:   newOpGate(),
 		stop:   make(chan struct{}),
 	}
 	if o.gcInterval > 0 {
@@ -152,20 +159,46 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 	return r, nil
 }
 
-// Close stops background work and delivers queued events. It closes the
-// storage only when the Registry opened it (Open, NewMemory).
+// Close shuts the registry down. From the moment it is called, new
+// operations fail with an error wrapping ErrUnavailable; Close then stops
+// background work, waits for every operation in flight to finish (so an
+// operation that returned nil is durable in the stores it closes), delivers
+// queued events, and closes the storage when the Registry opened it (Open,
+// NewMemory). Hosts stop handing it work first (registryd shuts its HTTP
+// server down before), since Close waits for a slow operation, such as an
+// upload reading a slow body, to end. It is safe to call Close more than
+// once and concurrently: every call returns when the registry is closed,
+// with the same error. Close must not be called from inside an operation or
+// a Subscriber.
 func (r *Registry) Close() error {
-	var err error
 	r.closeOnce.Do(func() {
+		idle := r.gate.close()
 		close(r.stop)
 		r.bg.Wait()
+		<-idle
 		r.events.close()
 		for _, c := range r.closers {
-			err = errors.Join(err, c())
+			r.closeErr = errors.Join(r.closeErr, c())
 		}
+		r.closed.Store(true)
 	})
-	return err
+	return r.closeErr
 }
+
+// errClosed fails operations that start after Close began.
+var errClosed = fmt.Errorf("registry: closed: %w", ErrUnavailable)
+
+// enter registers an operation with the gate Close waits on; callers defer
+// r.leave() when it succeeds. It fails with errClosed once Close began.
+func (r *Registry) enter() error {
+	if !r.gate.enter() {
+		return errClosed
+	}
+	return nil
+}
+
+// leave ends an operation begun with enter.
+func (r *Registry) leave() { r.gate.leave() }
 
 // Blobs returns a read-only view of the registry's blob storage, for tools
 // that work below the repository level (backups, checks, exports): every
@@ -202,10 +235,15 @@ func (r *Registry) view(ctx context.Context, fn func(meta.Tx) error) error {
 }
 
 // Repository returns a handle to the repository called name. The name is
-// validated; the repository need not exist yet (pushing creates it).
+// validated; the repository need not exist yet (pushing creates it). After
+// Close began it fails with an error wrapping ErrUnavailable, as do the
+// handle's operations.
 func (r *Registry) Repository(ctx context.Context, name string) (*Repository, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if r.gate.closing() {
+		return nil, errClosed
 	}
 	if err := ValidateName(name); err != nil {
 		return nil, err
@@ -216,6 +254,10 @@ func (r *Registry) Repository(ctx context.Context, name string) (*Repository, er
 // Repositories lists repository names in lexical order, at most n (n <= 0:
 // all) starting after last. Repositories with listEnabled=false are left out.
 func (r *Registry) Repositories(ctx context.Context, last string, n int) ([]string, error) {
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	defer r.leave()
 	var names []string
 	err := r.view(ctx, func(tx meta.Tx) error {
 		names = names[:0]
@@ -234,6 +276,10 @@ func (r *Registry) Repositories(ctx context.Context, last string, n int) ([]stri
 // deletable or anything in it is locked. Blobs no longer referenced are left
 // to garbage collection.
 func (r *Registry) DeleteRepository(ctx context.Context, name string) error {
+	if err := r.enter(); err != nil {
+		return err
+	}
+	defer r.leave()
 	if err := ValidateName(name); err != nil {
 		return err
 	}

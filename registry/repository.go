@@ -48,6 +48,10 @@ type RepositoryProperties struct {
 // Properties returns the repository's properties, or an error wrapping
 // ErrNameUnknown when it does not exist.
 func (r *Repository) Properties(ctx context.Context) (RepositoryProperties, error) {
+	if err := r.reg.enter(); err != nil {
+		return RepositoryProperties{}, err
+	}
+	defer r.reg.leave()
 	var rec schema.Repo
 	err := r.reg.view(ctx, func(tx meta.Tx) error {
 		var ok bool
@@ -68,6 +72,10 @@ func (r *Repository) Properties(ctx context.Context) (RepositoryProperties, erro
 // attributes is always allowed (it is how a lock is lifted). The repository
 // must exist.
 func (r *Repository) SetAttributes(ctx context.Context, p tag.Patch) (RepositoryProperties, error) {
+	if err := r.reg.enter(); err != nil {
+		return RepositoryProperties{}, err
+	}
+	defer r.reg.leave()
 	var rec schema.Repo
 	err := r.reg.update(ctx, func(t *txn) error {
 		var ok bool

@@ -25,16 +25,28 @@ type storageView struct{ r *Registry }
 
 // Stat returns the blob's Info, or an error wrapping ErrNotFound.
 func (v storageView) Stat(ctx context.Context, dgst digest.Digest) (blob.Info, error) {
+	if err := v.r.enter(); err != nil {
+		return blob.Info{}, err
+	}
+	defer v.r.leave()
 	return v.r.blobs.Stat(ctx, dgst)
 }
 
 // ReaderAt opens the blob, or returns an error wrapping ErrNotFound.
 func (v storageView) ReaderAt(ctx context.Context, dgst digest.Digest) (blob.ReaderAt, error) {
+	if err := v.r.enter(); err != nil {
+		return nil, err
+	}
+	defer v.r.leave()
 	return v.r.blobs.ReaderAt(ctx, dgst)
 }
 
 // Walk calls fn for every committed blob.
 func (v storageView) Walk(ctx context.Context, fn func(blob.Info) error) error {
+	if err := v.r.enter(); err != nil {
+		return err
+	}
+	defer v.r.leave()
 	return v.r.blobs.Walk(ctx, fn)
 }
 
@@ -48,5 +60,9 @@ type redirectingView struct {
 // RedirectURL returns a URL that serves the blob's bytes for at least ttl
 // (blob.Redirector).
 func (v redirectingView) RedirectURL(ctx context.Context, dgst digest.Digest, ttl time.Duration) (string, error) {
+	if err := v.r.enter(); err != nil {
+		return "", err
+	}
+	defer v.r.leave()
 	return v.rd.RedirectURL(ctx, dgst, ttl)
 }

@@ -39,6 +39,10 @@ func tagProperties(name string, r *schema.Tag) TagProperties {
 // Tags with listEnabled=false are left out. A page costs a seek and a scan
 // of its own length, whatever the repository's size.
 func (ts *Tags) List(ctx context.Context, opts ListOptions) ([]string, error) {
+	if err := ts.repo.reg.enter(); err != nil {
+		return nil, err
+	}
+	defer ts.repo.reg.leave()
 	var names []string
 	err := ts.scan(ctx, opts, func(name string, _ *schema.Tag) { names = append(names, name) })
 	return names, err
@@ -46,6 +50,10 @@ func (ts *Tags) List(ctx context.Context, opts ListOptions) ([]string, error) {
 
 // ListProperties is List with each tag's properties.
 func (ts *Tags) ListProperties(ctx context.Context, opts ListOptions) ([]TagProperties, error) {
+	if err := ts.repo.reg.enter(); err != nil {
+		return nil, err
+	}
+	defer ts.repo.reg.leave()
 	var out []TagProperties
 	err := ts.scan(ctx, opts, func(name string, rec *schema.Tag) { out = append(out, tagProperties(name, rec)) })
 	return out, err
@@ -83,6 +91,10 @@ type SetOptions struct {
 // moving it. Moving a locked tag is refused (ErrLocked); a lost
 // compare-and-swap is ErrConflict.
 func (ts *Tags) Set(ctx context.Context, name string, dgst digest.Digest, opts SetOptions) error {
+	if err := ts.repo.reg.enter(); err != nil {
+		return err
+	}
+	defer ts.repo.reg.leave()
 	if err := tag.ValidateName(name); err != nil {
 		return errorf(ErrTagInvalid, "%v", err)
 	}
@@ -113,6 +125,10 @@ func (ts *Tags) Set(ctx context.Context, name string, dgst digest.Digest, opts S
 
 // Untag removes a tag; its manifest stays, untagged if it was the last tag.
 func (ts *Tags) Untag(ctx context.Context, name string) error {
+	if err := ts.repo.reg.enter(); err != nil {
+		return err
+	}
+	defer ts.repo.reg.leave()
 	if err := tag.ValidateName(name); err != nil {
 		return errorf(ErrTagInvalid, "%v", err)
 	}
@@ -142,6 +158,10 @@ func (ts *Tags) Untag(ctx context.Context, name string) error {
 
 // Properties returns a tag's properties.
 func (ts *Tags) Properties(ctx context.Context, name string) (TagProperties, error) {
+	if err := ts.repo.reg.enter(); err != nil {
+		return TagProperties{}, err
+	}
+	defer ts.repo.reg.leave()
 	if err := tag.ValidateName(name); err != nil {
 		return TagProperties{}, errorf(ErrTagInvalid, "%v", err)
 	}
@@ -162,6 +182,10 @@ func (ts *Tags) Properties(ctx context.Context, name string) (TagProperties, err
 
 // SetAttributes changes a tag's changeable attributes.
 func (ts *Tags) SetAttributes(ctx context.Context, name string, patch tag.Patch) (TagProperties, error) {
+	if err := ts.repo.reg.enter(); err != nil {
+		return TagProperties{}, err
+	}
+	defer ts.repo.reg.leave()
 	if err := tag.ValidateName(name); err != nil {
 		return TagProperties{}, errorf(ErrTagInvalid, "%v", err)
 	}

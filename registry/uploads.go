@@ -26,7 +26,13 @@ func (u *Upload) ID() string { return u.w.ID() }
 func (u *Upload) Size() int64 { return u.w.Size() }
 
 // Write appends p to the session.
-func (u *Upload) Write(p []byte) (int, error) { return u.w.Write(p) }
+func (u *Upload) Write(p []byte) (int, error) {
+	if err := u.repo.reg.enter(); err != nil {
+		return 0, err
+	}
+	defer u.repo.reg.leave()
+	return u.w.Write(p)
+}
 
 // ReadFrom appends what r yields until io.EOF; io.Copy uses it. It is the
 // fast way to feed a session from a network body: reading r overlaps the
@@ -34,16 +40,25 @@ func (u *Upload) Write(p []byte) (int, error) { return u.w.Write(p) }
 // io.ErrUnexpectedEOF included, is returned after the bytes read before it
 // are appended.
 func (u *Upload) ReadFrom(r io.Reader) (int64, error) {
+	if err := u.repo.reg.enter(); err != nil {
+		return 0, err
+	}
+	defer u.repo.reg.leave()
 	return blob.Copy(context.Background(), u.w, r)
 }
 
-// Close pauses the session, keeping its bytes for ResumeUpload.
+// Close pauses the session, keeping its bytes for ResumeUpload. It works
+// after Registry.Close too, to release the session.
 func (u *Upload) Close() error { return u.w.Close() }
 
 // Commit verifies the bytes against dgst and size (size < 0: unchecked),
 // stores them and links the blob into the repository. On a mismatch the
 // session stays open for the caller to cancel.
 func (u *Upload) Commit(ctx context.Context, dgst digest.Digest, size int64) (blob.Info, error) {
+	if err := u.repo.reg.enter(); err != nil {
+		return blob.Info{}, err
+	}
+	defer u.repo.reg.leave()
 	if err := validDigest(dgst); err != nil {
 		return blob.Info{}, err
 	}
