@@ -20,6 +20,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/registry/httpapi"
 )
 
 // TestShutdownUnderLoad pushes manifests, moves and removes tags and deletes
@@ -158,7 +160,7 @@ type repoModel struct {
 	after      *repoState
 	tagsUsed   map[string]bool
 	stopErr    error
-	unexpected bool // stopErr is not a refused or cut connection or a 503
+	unexpected bool // stopErr is not a refused or cut connection, a 503 or a 499
 }
 
 func newRepoModel(repo string) *repoModel {
@@ -195,7 +197,10 @@ func (m *repoModel) run(client *http.Client, base string, ack func()) {
 			res.Body.Close()
 			if res.StatusCode != want {
 				err = fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, msg)
-				m.unexpected = res.StatusCode != http.StatusServiceUnavailable
+				// 503: refused while stopping; 499: cut at the
+				// shutdown timeout (httpapi's answer to a cancelled
+				// request). Anything else is a failure.
+				m.unexpected = res.StatusCode != http.StatusServiceUnavailable && res.StatusCode != httpapi.StatusClientClosedRequest
 			}
 		} else {
 			err = fmt.Errorf("%s %s: %w", method, path, err)

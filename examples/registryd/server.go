@@ -65,16 +65,18 @@ func (s *server) track(h http.Handler) http.Handler {
 }
 
 // shutdown stops accepting connections and lets running requests finish
-// until ctx is done (http.Server.Shutdown). Past that, it cancels the
-// requests' contexts and closes their connections, so registry operations
-// and body reads stop, and still waits for every handler to return: when
+// until ctx is done (http.Server.Shutdown). Past that, it closes the
+// requests' connections and cancels their contexts, so body reads and
+// registry operations stop, and still waits for every handler to return: when
 // shutdown returns, no handler uses the registry. It returns ctx's error
 // when requests had to be cut.
 func (s *server) shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	if err != nil {
-		s.cancel()
+		// Connections first: a cut request gets no answer, as if the
+		// process had stopped, rather than the 499 its handler may write.
 		_ = s.http.Close()
+		s.cancel()
 	}
 	s.mu.Lock()
 	s.closing = true
