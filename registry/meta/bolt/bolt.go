@@ -198,12 +198,16 @@ var errClosed = fmt.Errorf("meta/bolt: store is closed: %w", meta.ErrUnavailable
 // Updates and Health report. The first failure stays.
 func (s *Store) fail(what string, cause error) error {
 	s.stateMu.Lock()
-	defer s.stateMu.Unlock()
-	if s.failed == nil {
+	first := s.failed == nil
+	if first {
 		s.failed = fmt.Errorf("meta/bolt: store is read-only until reopened: %s failed: %w: %w", what, meta.ErrUnavailable, cause)
+	}
+	failed := s.failed
+	s.stateMu.Unlock()
+	if first {
 		s.logger.Error("meta/bolt: store is read-only until reopened", "failed", what, "err", cause)
 	}
-	return s.failed
+	return failed
 }
 
 // run runs fn in a transaction and sorts its errors: fn's own pass through
