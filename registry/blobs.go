@@ -50,7 +50,7 @@ func (b *Blobs) Open(ctx context.Context, dgst digest.Digest) (blob.ReaderAt, er
 
 func (b *Blobs) storageErr(err error, dgst digest.Digest) error {
 	if err != nil && errors.Is(err, ErrNotFound) {
-		return errorf(ErrBlobUnknown, "blob %s in %q (storage)", dgst, b.repo.name)
+		return errorf(ErrBlobUnknown, "blob %s in %q (storage): %w", dgst, b.repo.name, err)
 	}
 	return err
 }
@@ -154,6 +154,9 @@ func (b *Blobs) Mount(ctx context.Context, dgst digest.Digest, from string) (blo
 			return err
 		}
 		if err := tag.CheckRead(src.item()); err != nil {
+			// Deliberately not wrapped: the source's lock is not this
+			// caller's error, and an unreadable source must look like one
+			// without the blob (the client falls back to an upload).
 			return errorf(ErrBlobUnknown, "mount from %q: %v", from, err)
 		}
 		if err := linked(t, from, dgst); err != nil {

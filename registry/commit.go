@@ -80,7 +80,7 @@ func (r *Registry) update(ctx context.Context, fn func(*txn) error) error {
 			// pass the lead on, and go on panicking.
 			for _, b := range batch {
 				if !b.done {
-					b.finish(fmt.Errorf("registry: metadata store panicked: %v: %w", v, ErrUnavailable))
+					b.finish(storePanicked(v))
 				}
 			}
 			r.handOff()
@@ -97,6 +97,15 @@ func (r *Registry) update(ctx context.Context, fn func(*txn) error) error {
 	}
 	r.handOff()
 	return req.result()
+}
+
+// storePanicked is the error of the writes in a batch whose metadata store
+// panicked with v; it wraps v when v is an error.
+func storePanicked(v any) error {
+	if err, ok := v.(error); ok {
+		return fmt.Errorf("registry: metadata store panicked: %w: %w", ErrUnavailable, err)
+	}
+	return fmt.Errorf("registry: metadata store panicked: %v: %w", v, ErrUnavailable)
 }
 
 // result returns the write's error, or panics again with what its function

@@ -9,46 +9,46 @@ import (
 // Error classes. They are the same values every regkit package exports, so
 // errors.Is(err, registry.ErrNotFound) holds for a blob.ErrNotFound too.
 var (
-	ErrNotFound       = errdef.ErrNotFound
-	ErrAlreadyExists  = errdef.ErrAlreadyExists
-	ErrInvalid        = errdef.ErrInvalid
-	ErrDigestMismatch = errdef.ErrDigestMismatch
-	ErrSizeMismatch   = errdef.ErrSizeMismatch
-	ErrTooLarge       = errdef.ErrTooLarge
-	ErrUnsupported    = errdef.ErrUnsupported
-	ErrLocked         = errdef.ErrLocked
-	ErrConflict       = errdef.ErrConflict
-	ErrPrecondition   = errdef.ErrPrecondition
-	ErrUnavailable    = errdef.ErrUnavailable
+	ErrNotFound       error = errdef.ErrNotFound
+	ErrAlreadyExists  error = errdef.ErrAlreadyExists
+	ErrInvalid        error = errdef.ErrInvalid
+	ErrDigestMismatch error = errdef.ErrDigestMismatch
+	ErrSizeMismatch   error = errdef.ErrSizeMismatch
+	ErrTooLarge       error = errdef.ErrTooLarge
+	ErrUnsupported    error = errdef.ErrUnsupported
+	ErrLocked         error = errdef.ErrLocked
+	ErrConflict       error = errdef.ErrConflict
+	ErrPrecondition   error = errdef.ErrPrecondition
+	ErrUnavailable    error = errdef.ErrUnavailable
 )
 
 // Specific errors, each in one class. The HTTP layer maps them to the OCI
 // error codes (NAME_UNKNOWN, BLOB_UNKNOWN, MANIFEST_UNKNOWN, ...).
 var (
 	// ErrNameInvalid: a repository name outside the distribution-spec grammar.
-	ErrNameInvalid = errdef.New("invalid repository name", ErrInvalid)
+	ErrNameInvalid error = errdef.New("invalid repository name", ErrInvalid)
 	// ErrNameUnknown: the repository does not exist.
-	ErrNameUnknown = errdef.New("repository unknown", ErrNotFound)
+	ErrNameUnknown error = errdef.New("repository unknown", ErrNotFound)
 	// ErrBlobUnknown: the blob is not linked into the repository.
-	ErrBlobUnknown = errdef.New("blob unknown to repository", ErrNotFound)
+	ErrBlobUnknown error = errdef.New("blob unknown to repository", ErrNotFound)
 	// ErrBlobUploadUnknown: no such upload session in the repository.
-	ErrBlobUploadUnknown = errdef.New("blob upload unknown", ErrNotFound)
+	ErrBlobUploadUnknown error = errdef.New("blob upload unknown", ErrNotFound)
 	// ErrManifestUnknown: no manifest by that tag or digest.
-	ErrManifestUnknown = errdef.New("manifest unknown", ErrNotFound)
+	ErrManifestUnknown error = errdef.New("manifest unknown", ErrNotFound)
 	// ErrManifestBlobUnknown: a manifest references a blob the repository lacks.
-	ErrManifestBlobUnknown = errdef.New("manifest references a blob unknown to the repository", ErrPrecondition)
+	ErrManifestBlobUnknown error = errdef.New("manifest references a blob unknown to the repository", ErrPrecondition)
 	// ErrManifestChildUnknown: an index references a manifest the repository lacks.
-	ErrManifestChildUnknown = errdef.New("index references a manifest unknown to the repository", ErrPrecondition)
+	ErrManifestChildUnknown error = errdef.New("index references a manifest unknown to the repository", ErrPrecondition)
 	// ErrTagInvalid: a tag outside the grammar.
-	ErrTagInvalid = errdef.New("invalid tag", ErrInvalid)
+	ErrTagInvalid error = errdef.New("invalid tag", ErrInvalid)
 	// ErrBlobReferenced: a blob cannot be removed from a repository while a
 	// manifest in it references the blob.
-	ErrBlobReferenced = errdef.New("blob is referenced by a manifest in the repository", ErrPrecondition)
+	ErrBlobReferenced error = errdef.New("blob is referenced by a manifest in the repository", ErrPrecondition)
 	// ErrManifestReferenced: a manifest cannot be deleted while an index in
 	// the repository holds it as a child; delete the index first.
-	ErrManifestReferenced = errdef.New("manifest is a child of an index", ErrPrecondition)
+	ErrManifestReferenced error = errdef.New("manifest is a child of an index", ErrPrecondition)
 	// ErrCollecting: garbage collection is removing the blob right now; retry.
-	ErrCollecting = errdef.New("blob is being garbage collected", ErrConflict)
+	ErrCollecting error = errdef.New("blob is being garbage collected", ErrConflict)
 )
 
 func errorf(err error, format string, args ...any) error {

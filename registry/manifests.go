@@ -65,7 +65,7 @@ func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (oci
 	}
 	for _, tg := range tags {
 		if err := tag.ValidateName(tg); err != nil {
-			return ocispec.Descriptor{}, errorf(ErrTagInvalid, "%v", err)
+			return ocispec.Descriptor{}, errorf(ErrTagInvalid, "%w", err)
 		}
 	}
 	reg := ms.repo.reg
@@ -336,7 +336,7 @@ func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, d
 			return err
 		}
 	} else if err := tag.ValidateName(ref); err != nil {
-		return errorf(ErrTagInvalid, "%v", err)
+		return errorf(ErrTagInvalid, "%w", err)
 	}
 	return ms.repo.reg.view(ctx, func(tx meta.Tx) error {
 		repo, err := loadRepo(tx, name)

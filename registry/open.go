@@ -30,7 +30,7 @@ func NewMemory(opts ...Option) (*Registry, error) {
 // one flush per commit). The folder is created if needed. Close closes both.
 func Open(dir string, opts ...Option) (*Registry, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("registry: create %s: %v: %w", dir, err, ErrUnavailable)
+		return nil, fmt.Errorf("registry: create %s: %w: %w", dir, ErrUnavailable, err)
 	}
 	blobs, err := blobfs.Open(filepath.Join(dir, "blobs"))
 	if err != nil {

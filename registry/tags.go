@@ -96,7 +96,7 @@ func (ts *Tags) Set(ctx context.Context, name string, dgst digest.Digest, opts S
 	}
 	defer ts.repo.reg.leave()
 	if err := tag.ValidateName(name); err != nil {
-		return errorf(ErrTagInvalid, "%v", err)
+		return errorf(ErrTagInvalid, "%w", err)
 	}
 	if err := validDigest(dgst); err != nil {
 		return err
@@ -130,7 +130,7 @@ func (ts *Tags) Untag(ctx context.Context, name string) error {
 	}
 	defer ts.repo.reg.leave()
 	if err := tag.ValidateName(name); err != nil {
-		return errorf(ErrTagInvalid, "%v", err)
+		return errorf(ErrTagInvalid, "%w", err)
 	}
 	reg := ts.repo.reg
 	return reg.update(ctx, func(t *txn) error {
@@ -163,7 +163,7 @@ func (ts *Tags) Properties(ctx context.Context, name string) (TagProperties, err
 	}
 	defer ts.repo.reg.leave()
 	if err := tag.ValidateName(name); err != nil {
-		return TagProperties{}, errorf(ErrTagInvalid, "%v", err)
+		return TagProperties{}, errorf(ErrTagInvalid, "%w", err)
 	}
 	var p TagProperties
 	err := ts.repo.reg.view(ctx, func(tx meta.Tx) error {
@@ -187,7 +187,7 @@ func (ts *Tags) SetAttributes(ctx context.Context, name string, patch tag.Patch)
 	}
 	defer ts.repo.reg.leave()
 	if err := tag.ValidateName(name); err != nil {
-		return TagProperties{}, errorf(ErrTagInvalid, "%v", err)
+		return TagProperties{}, errorf(ErrTagInvalid, "%w", err)
 	}
 	var p TagProperties
 	err := ts.repo.reg.update(ctx, func(t *txn) error {
