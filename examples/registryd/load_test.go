@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -32,9 +33,12 @@ import (
 // not have been applied, so its repository may be in the state before it or
 // after it, and in no other.
 //
-// With a shutdown timeout shorter than the requests, the server cuts them at
-// the timeout and must still close the registry only after their handlers
-// returned, and exit 0.
+// Stragglers are manifest pushes whose bodies are half sent at SIGTERM and
+// finished once the server refuses new connections: with time to finish,
+// every one must be acknowledged during the shutdown and be there after the
+// restart. With a shutdown timeout shorter than the requests, the server
+// cuts them at the timeout and must still close the registry only after
+// their handlers returned, and exit 0.
 func TestShutdownUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server binary under load")
@@ -43,21 +47,23 @@ func TestShutdownUnderLoad(t *testing.T) {
 	tests := []struct {
 		name    string
 		timeout string // -shutdown-timeout
+		finish  bool   // running requests have time to finish
 	}{
-		{"requests finish", "10s"},
-		{"requests cut at the timeout", "1ms"},
+		{"requests finish", "10s", true},
+		{"requests cut at the timeout", "1ms", false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { shutdownUnderLoad(t, bin, tt.timeout) })
+		t.Run(tt.name, func(t *testing.T) { shutdownUnderLoad(t, bin, tt.timeout, tt.finish) })
 	}
 }
 
-func shutdownUnderLoad(t *testing.T, bin, timeout string) {
+func shutdownUnderLoad(t *testing.T, bin, timeout string, finish bool) {
 	data := filepath.Join(t.TempDir(), "data")
 	first := startRegistryd(t, bin, data, timeout)
 
 	const (
-		clients = 8
+		clients    = 8
+		stragglers = 4
 		// acksBeforeSignal is how many writes are acknowledged before
 		// SIGTERM: the load is well under way and still running.
 		acksBeforeSignal = 400
@@ -67,16 +73,33 @@ func shutdownUnderLoad(t *testing.T, bin, timeout string) {
 		Timeout:   20 * time.Second,
 	}
 	var acks atomic.Int64
+	var wg sync.WaitGroup
+	// The stragglers' requests are on the server before the load starts.
+	release := make(chan struct{})
+	slow := make([]*repoModel, stragglers)
+	var sent sync.WaitGroup
+	for c := range stragglers {
+		slow[c] = newRepoModel(fmt.Sprintf("load/s%d", c))
+		if err := slow[c].pushBlobs(client, first.base); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		sent.Add(1)
+		go func() {
+			defer wg.Done()
+			slow[c].slowPut(client, first.base, sent.Done, release, func() { acks.Add(1) })
+		}()
+	}
+	sent.Wait()
 	loaded := make(chan struct{})
 	models := make([]*repoModel, clients)
-	var wg sync.WaitGroup
 	for c := range clients {
 		models[c] = newRepoModel(fmt.Sprintf("load/c%d", c))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			models[c].run(client, first.base, func() {
-				if acks.Add(1) == acksBeforeSignal {
+				if acks.Add(1) == acksBeforeSignal+2*stragglers {
 					close(loaded)
 				}
 			})
@@ -93,6 +116,8 @@ func shutdownUnderLoad(t *testing.T, bin, timeout string) {
 	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	waitRefused(t, first.base)
+	close(release)
 	<-allDone
 	if err := first.wait(20 * time.Second); err != nil {
 		t.Fatalf("registryd after SIGTERM: %v\n%s", err, first.logs())
@@ -105,6 +130,15 @@ func shutdownUnderLoad(t *testing.T, bin, timeout string) {
 			t.Errorf("%s: %v", m.repo, m.stopErr)
 		}
 	}
+	for _, m := range slow {
+		switch {
+		case finish && m.stopErr != nil:
+			t.Errorf("%s: a push running at SIGTERM failed: %v", m.repo, m.stopErr)
+		case m.unexpected:
+			t.Errorf("%s: %v", m.repo, m.stopErr)
+		}
+	}
+	models = append(models, slow...)
 
 	second := startRegistryd(t, bin, data, "10s")
 	for _, m := range models {
@@ -180,40 +214,7 @@ func newRepoModel(repo string) *repoModel {
 // for every acknowledged write.
 func (m *repoModel) run(client *http.Client, base string, ack func()) {
 	do := func(method, path, contentType string, body []byte, want int, apply func(*repoState)) bool {
-		next := m.state.clone()
-		if apply != nil {
-			apply(&next)
-		}
-		req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
-		if err != nil {
-			panic(err)
-		}
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		res, err := client.Do(req)
-		if err == nil {
-			msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
-			res.Body.Close()
-			if res.StatusCode != want {
-				err = fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, msg)
-				// 503: refused while stopping; 499: cut at the
-				// shutdown timeout (httpapi's answer to a cancelled
-				// request). Anything else is a failure.
-				m.unexpected = res.StatusCode != http.StatusServiceUnavailable && res.StatusCode != httpapi.StatusClientClosedRequest
-			}
-		} else {
-			err = fmt.Errorf("%s %s: %w", method, path, err)
-			m.unexpected = !connectionCut(err)
-		}
-		if err != nil {
-			m.stopErr = err
-			m.after = &next
-			return false
-		}
-		m.state = next
-		ack()
-		return true
+		return m.do(client, base, method, path, contentType, bytes.NewReader(body), want, apply, ack)
 	}
 	pushBlob := func(b []byte) bool {
 		d := digest.FromBytes(b)
@@ -235,7 +236,7 @@ func (m *repoModel) run(client *http.Client, base string, ack func()) {
 	}
 	var pushed []digest.Digest
 	for i := 0; ; i++ {
-		config := []byte(fmt.Sprintf(`{"repo":%q,"round":%d}`, m.repo, i))
+		config := m.config(i)
 		if !pushBlob(config) {
 			return
 		}
@@ -271,11 +272,111 @@ func (m *repoModel) run(client *http.Client, base string, ack func()) {
 	}
 }
 
+// do sends one request and applies it to the model if the server answers
+// want; otherwise it records why the client stops, and the state had the
+// request been applied.
+func (m *repoModel) do(client *http.Client, base, method, path, contentType string, body io.Reader, want int, apply func(*repoState), ack func()) bool {
+	next := m.state.clone()
+	if apply != nil {
+		apply(&next)
+	}
+	req, err := http.NewRequest(method, base+path, body)
+	if err != nil {
+		panic(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := client.Do(req)
+	if err == nil {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		res.Body.Close()
+		if res.StatusCode != want {
+			err = fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, msg)
+			// 503: refused while stopping; 499: cut at the
+			// shutdown timeout (httpapi's answer to a cancelled
+			// request). Anything else is a failure.
+			m.unexpected = res.StatusCode != http.StatusServiceUnavailable && res.StatusCode != httpapi.StatusClientClosedRequest
+		}
+	} else {
+		err = fmt.Errorf("%s %s: %w", method, path, err)
+		m.unexpected = !connectionCut(err)
+	}
+	if err != nil {
+		m.stopErr = err
+		m.after = &next
+		return false
+	}
+	m.state = next
+	ack()
+	return true
+}
+
+// pushBlobs pushes the layer and the config of a straggler's manifest.
+func (m *repoModel) pushBlobs(client *http.Client, base string) error {
+	for _, b := range [][]byte{m.layer, m.config(0)} {
+		d := digest.FromBytes(b)
+		if !m.do(client, base, "POST", "/v2/"+m.repo+"/blobs/uploads/?digest="+d.String(), "application/octet-stream", bytes.NewReader(b), http.StatusCreated, nil, func() {}) {
+			return m.stopErr
+		}
+		m.blobs = append(m.blobs, d)
+	}
+	return nil
+}
+
+// slowPut pushes the straggler's manifest as tag t0: half of the body now
+// (then it calls sent), the rest once release is closed.
+func (m *repoModel) slowPut(client *http.Client, base string, sent func(), release <-chan struct{}, ack func()) {
+	body := imageManifest(m.config(0), m.layer)
+	d := digest.FromBytes(body)
+	m.bodies[d] = body
+	m.tagsUsed["t0"] = true
+	pr, pw := io.Pipe()
+	go func() {
+		half := len(body) / 2
+		_, err := pw.Write(body[:half])
+		sent()
+		if err != nil {
+			return
+		}
+		<-release
+		_, _ = pw.Write(body[half:])
+		pw.Close()
+	}()
+	m.do(client, base, "PUT", "/v2/"+m.repo+"/manifests/t0", ocispec.MediaTypeImageManifest, pr, http.StatusCreated, func(s *repoState) {
+		s.tags["t0"] = d
+		s.manifests[d] = true
+	}, ack)
+	pr.Close()
+}
+
+// config is the config blob of round i.
+func (m *repoModel) config(i int) []byte {
+	return []byte(fmt.Sprintf(`{"repo":%q,"round":%d}`, m.repo, i))
+}
+
+// waitRefused waits until the server at base refuses new connections.
+func waitRefused(t *testing.T, base string) {
+	t.Helper()
+	addr := strings.TrimPrefix(base, "http://")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return
+		}
+		c.Close()
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s still accepts connections after SIGTERM", addr)
+}
+
 // connectionCut reports whether err is a request the stopping server
 // refused or cut: no answer, so it may or may not have been applied.
 func connectionCut(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE)
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, net.ErrClosed) // the client's side, closed on the server's close
 }
 
 // observe reads the repository's state from the server: every tag and
