@@ -14,4 +14,6 @@
 // contexts cancelled and their connections closed, and the server waits for
 // their handlers to return: the registry is closed only after the last one,
 // so every write a client saw acknowledged is on disk when the process exits.
+// A second signal stops the process at once, without closing the registry
+// (what was acknowledged is durable; see registry.Open).
 package main

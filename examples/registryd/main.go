@@ -112,6 +112,9 @@ func run(args []string) error {
 	select {
 	case serveErr = <-errc:
 	case <-ctx.Done():
+		// A second signal kills the process (the default action), for
+		// a handler that never returns.
+		stop()
 		logger.Info("shutting down", "timeout", c.shutdown)
 	}
 	// The registry is closed only once no handler runs: shutdown returns
