@@ -12,8 +12,9 @@ import (
 )
 
 // TestClassifyConflictsAndFaults covers mappings no request reaches
-// deterministically: a manifest push racing the collector, and failures
-// that wrap a cause of another class.
+// deterministically: a manifest push racing the collector, other lost races
+// and preconditions by route, and failures that wrap a cause of another
+// class.
 func TestClassifyConflictsAndFaults(t *testing.T) {
 	enospc := fmt.Errorf("blob/fs: write: %w: %w", syscall.ENOSPC, registry.ErrUnavailable)
 	tests := []struct {
@@ -33,6 +34,10 @@ func TestClassifyConflictsAndFaults(t *testing.T) {
 		{"collecting on blob DELETE", "DELETE", kindBlob, registry.ErrCollecting, http.StatusConflict, CodeBlobUnknown},
 		{"session in use on PATCH", "PATCH", kindUpload, registry.ErrConflict, http.StatusConflict, CodeBlobUploadInvalid},
 		{"collecting on mount", "POST", kindUploadStart, registry.ErrCollecting, http.StatusConflict, CodeBlobUploadInvalid},
+
+		{"other precondition on manifest PUT", "PUT", kindManifest, registry.ErrPrecondition, http.StatusBadRequest, CodeManifestInvalid},
+		{"precondition on upload", "PUT", kindUpload, registry.ErrPrecondition, http.StatusBadRequest, CodeBlobUploadInvalid},
+		{"missing blob on manifest PUT", "PUT", kindManifest, registry.ErrManifestBlobUnknown, http.StatusBadRequest, CodeManifestBlobUnknown},
 
 		{"unavailable on PUT", "PUT", kindManifest, registry.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
 		{"ENOSPC on upload", "PUT", kindUpload, enospc, http.StatusServiceUnavailable, CodeUnavailable},

@@ -32,7 +32,8 @@
 //     manifest routes MANIFEST_BLOB_UNKNOWN when a blob the manifest needs is
 //     being collected (push it again), MANIFEST_INVALID for another PUT and
 //     MANIFEST_UNKNOWN for a DELETE (untag) or read; BLOB_UNKNOWN on blob
-//     routes.
+//     routes. Likewise a failed precondition without a specific code answers
+//     BLOB_UPLOAD_INVALID on uploads but MANIFEST_INVALID on manifests.
 //
 // Limits: manifest bodies are capped (WithMaxManifestSize, 413 beyond it),
 // open upload sessions by registry.WithMaxUploads (429). Request-header size

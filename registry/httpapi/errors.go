@@ -139,6 +139,10 @@ func classify(r *http.Request, rt route, err error) (int, string) {
 	case errors.Is(err, errdef.ErrConflict):
 		return http.StatusConflict, conflictCode(r, rt, err)
 	case errors.Is(err, errdef.ErrPrecondition):
+		if manifestRoute {
+			// The specific ones (a missing blob or child) are above.
+			return http.StatusBadRequest, CodeManifestInvalid
+		}
 		return http.StatusBadRequest, CodeBlobUploadInvalid
 	}
 	return http.StatusInternalServerError, ""
