@@ -2,8 +2,6 @@
 
 package fs
 
-import "os"
-
 // startWriteback is a no-op where sync_file_range is unavailable.
 func startWriteback(file, int64, int64) {}
 

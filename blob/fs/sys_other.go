@@ -2,10 +2,7 @@
 
 package fs
 
-import (
-	"errors"
-	"os"
-)
+import "errors"
 
 var errLocked = errors.New("locked")
 
