@@ -66,8 +66,13 @@ func Classes() []error {
 	}
 }
 
-// Class returns the class err belongs to, or nil when it wraps none.
+// Class returns the class err belongs to, or nil when it wraps none. An
+// error that wraps ErrUnavailable is of that class whatever its cause wraps:
+// the backend failed, whatever it was doing.
 func Class(err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return ErrUnavailable
+	}
 	for _, c := range Classes() {
 		if errors.Is(err, c) {
 			return c

@@ -26,3 +26,21 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+// TestClassOfFailure: a backend failure that wraps a cause of another class
+// is ErrUnavailable.
+func TestClassOfFailure(t *testing.T) {
+	for _, class := range Classes() {
+		cause := fmt.Errorf("decoding record: %w", class)
+		err := fmt.Errorf("store: corrupt record: %w: %w", cause, ErrUnavailable)
+		if got := Class(err); got != ErrUnavailable {
+			t.Errorf("Class of a failure caused by %v = %v, want ErrUnavailable", class, got)
+		}
+		if got := Class(cause); got != class {
+			t.Errorf("Class(%v) = %v", cause, got)
+		}
+	}
+	if Class(errors.New("plain")) != nil {
+		t.Error("Class of a plain error is not nil")
+	}
+}
