@@ -13,5 +13,6 @@
 // class that counts, as [Class] and the HTTP layer decide.
 //
 // The set is closed on purpose: a new class needs a new mapping in the HTTP
-// layer and a line in docs/ERRORS.md, so add one only when no class fits.
+// layer (registry/httpapi/errors.go) and a line in docs/DESIGN.md, so add one
+// only when no class fits.
 package errdef
