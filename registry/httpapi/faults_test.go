@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -57,7 +59,7 @@ func (s *faultyStore) Update(ctx context.Context, fn func(meta.Tx) error) error 
 
 // newFaultyFixture is a fixture whose metadata store fails on demand. The
 // manifest cache is off, so every read reaches the store.
-func newFaultyFixture(t *testing.T) (*fixture, *faultyStore) {
+func newFaultyFixture(t *testing.T, opts ...httpapi.Option) (*fixture, *faultyStore) {
 	t.Helper()
 	store := &faultyStore{Store: metamem.New()}
 	reg, err := registry.New(blobmem.New(), store, registry.WithManifestCache(0), registry.WithBlobCache(0))
@@ -69,7 +71,7 @@ func newFaultyFixture(t *testing.T) (*fixture, *faultyStore) {
 		reg.Close()
 		store.Store.Close()
 	})
-	return &fixture{reg: reg, h: httpapi.New(reg)}, store
+	return &fixture{reg: reg, h: httpapi.New(reg, opts...)}, store
 }
 
 // TestStoreFaults: a store that cannot serve answers 503 UNAVAILABLE on every
@@ -124,6 +126,14 @@ func TestStoreFaults(t *testing.T) {
 		store.set(tt.fault)
 		runErrorCases(t, f.h, []errorCase{tt.c})
 		store.set(nil)
+	}
+	// The client gets a generic message; the log gets the cause.
+	var logs bytes.Buffer
+	lf, lstore := newFaultyFixture(t, httpapi.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	lstore.set(readOnly)
+	w := call(t, lf.h, "GET", "/v2/team/app/tags/list", nil)
+	if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "fsync") || !strings.Contains(logs.String(), "read-only after a failed fsync") {
+		t.Errorf("%d %q, log %q: want 503 with the cause in the log only", w.Code, w.Body, logs.String())
 	}
 	// The faults changed nothing.
 	if w := call(t, f.h, "GET", "/v2/team/app/manifests/v1", nil); w.Code != http.StatusOK || w.Header().Get("Docker-Content-Digest") != dgst.String() {
