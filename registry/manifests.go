@@ -277,7 +277,7 @@ func (ms *Manifests) get(ctx context.Context, ref string, opts GetOptions, withB
 	gen := mc.begin()
 	var out Manifest
 	var fallback digest.Digest
-	err := ms.resolve(ctx, ref, func(tx meta.Tx, dgst digest.Digest, rec *schema.Manifest) error {
+	err := ms.resolve(ctx, ref, func(tx meta.Tx, dgst digest.Digest, rec schema.Manifest) error {
 		out.Descriptor = rec.Descriptor(dgst)
 		negotiate := needsNegotiation(opts.Accept, rec.MediaType)
 		if !withBytes && !negotiate && mc == nil {
@@ -328,7 +328,7 @@ func defaultChild(mediaType string, b []byte, accept []string) digest.Digest {
 
 // resolve finds the manifest ref names, checks readEnabled on the way and
 // calls fn inside the same read transaction.
-func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, digest.Digest, *schema.Manifest) error) error {
+func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, digest.Digest, schema.Manifest) error) error {
 	name := ms.repo.name
 	isDigest := strings.Contains(ref, ":")
 	if isDigest {
@@ -367,7 +367,7 @@ func (ms *Manifests) resolve(ctx context.Context, ref string, fn func(meta.Tx, d
 		if err := tag.CheckRead(items...); err != nil {
 			return err
 		}
-		return fn(tx, dgst, &rec)
+		return fn(tx, dgst, rec)
 	})
 }
 
