@@ -99,7 +99,7 @@ func shutdownUnderLoad(t *testing.T, bin, timeout string, finish bool) {
 		go func() {
 			defer wg.Done()
 			models[c].run(client, first.base, func() {
-				if acks.Add(1) == acksBeforeSignal+2*stragglers {
+				if acks.Add(1) == acksBeforeSignal {
 					close(loaded)
 				}
 			})
