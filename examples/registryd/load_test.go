@@ -73,7 +73,7 @@ func shutdownUnderLoad(t *testing.T, bin, timeout string, finish bool) {
 		Timeout:   20 * time.Second,
 	}
 	var acks atomic.Int64
-	var wg sync.WaitGroup
+	var loadWG, slowWG sync.WaitGroup
 	// The stragglers' requests are on the server before the load starts.
 	release := make(chan struct{})
 	slow := make([]*repoModel, stragglers)
@@ -83,10 +83,10 @@ func shutdownUnderLoad(t *testing.T, bin, timeout string, finish bool) {
 		if err := slow[c].pushBlobs(client, first.base); err != nil {
 			t.Fatal(err)
 		}
-		wg.Add(1)
+		slowWG.Add(1)
 		sent.Add(1)
 		go func() {
-			defer wg.Done()
+			defer slowWG.Done()
 			slow[c].slowPut(client, first.base, sent.Done, release, func() { acks.Add(1) })
 		}()
 	}
@@ -95,9 +95,9 @@ func shutdownUnderLoad(t *testing.T, bin, timeout string, finish bool) {
 	models := make([]*repoModel, clients)
 	for c := range clients {
 		models[c] = newRepoModel(fmt.Sprintf("load/c%d", c))
-		wg.Add(1)
+		loadWG.Add(1)
 		go func() {
-			defer wg.Done()
+			defer loadWG.Done()
 			models[c].run(client, first.base, func() {
 				if acks.Add(1) == acksBeforeSignal {
 					close(loaded)
@@ -105,11 +105,12 @@ func shutdownUnderLoad(t *testing.T, bin, timeout string, finish bool) {
 			})
 		}()
 	}
-	allDone := make(chan struct{})
-	go func() { wg.Wait(); close(allDone) }()
+	loadDone := make(chan struct{})
+	go func() { loadWG.Wait(); close(loadDone) }()
 	select {
 	case <-loaded:
-	case <-allDone:
+	case <-loadDone:
+		close(release)
 		t.Fatalf("every client stopped after %d acknowledged writes, before SIGTERM:\n%s\n%s", acks.Load(), failures(models), first.logs())
 	}
 	atSignal := acks.Load()
@@ -118,7 +119,8 @@ func shutdownUnderLoad(t *testing.T, bin, timeout string, finish bool) {
 	}
 	waitRefused(t, first.base)
 	close(release)
-	<-allDone
+	<-loadDone
+	slowWG.Wait()
 	if err := first.wait(20 * time.Second); err != nil {
 		t.Fatalf("registryd after SIGTERM: %v\n%s", err, first.logs())
 	}
