@@ -26,9 +26,12 @@
 //
 // time is 8 bytes big-endian Unix nanoseconds, so scans run in time order.
 //
-// Records on the hot paths (repositories, tags, manifests, links, blobs) use
-// a compact binary encoding (see Repo); cold data (a manifest's Detail, an
-// upload Session, a referrer's descriptor) is JSON.
+// Records on the hot paths (Repo, Tag, Manifest, Link, Blob) use a compact
+// binary encoding: a version byte, then the fields in order as varints and
+// length-prefixed strings. Cold data (a manifest's Detail, an upload
+// Session, a referrer's descriptor) is JSON. Each table has an accessor
+// value (Repos, Tags, Manifests, ...) whose methods read, write, delete and
+// scan it.
 //
 // Accessors run inside the caller's meta.Tx. A missing record reads as
 // found == false, never as an error; a record that does not decode is an
