@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/regkit/regkit/registry/meta"
@@ -21,17 +22,34 @@ import (
 
 // writeReq is one queued write.
 type writeReq struct {
-	ctx  context.Context
-	fn   func(*txn) error
-	t    *txn
-	err  error
-	done bool
+	fn func(*txn) error
+	// cancelled is the writer's ctx.Done(): the leader skips a write whose
+	// writer gave up before its transaction began, and the writer returns
+	// its context's error.
+	cancelled <-chan struct{}
+	t         *txn
+	err       error
+	done      bool
 	// wake receives once: after the write is committed (done set), or when
 	// the write is handed the lead (done unset).
 	wake chan struct{}
 	// panicked is what fn panicked with, if it did; update panics with it
 	// again on the writer's own goroutine.
 	panicked any
+}
+
+// errWriterGone marks a write skipped because its writer's context ended;
+// update returns the context's error instead.
+var errWriterGone = errors.New("registry: writer's context ended")
+
+// gone reports whether the writer's context ended.
+func (req *writeReq) gone() bool {
+	select {
+	case <-req.cancelled:
+		return true
+	default:
+		return false
+	}
 }
 
 // errPanicked fails the transaction of a write function that panicked.
@@ -60,7 +78,7 @@ func (r *Registry) update(ctx context.Context, fn func(*txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &writeReq{ctx: ctx, fn: fn, wake: make(chan struct{}, 1)}
+	req := &writeReq{fn: fn, cancelled: ctx.Done(), wake: make(chan struct{}, 1)}
 	r.queueMu.Lock()
 	r.queue = append(r.queue, req)
 	lead := !r.leading
@@ -69,7 +87,7 @@ func (r *Registry) update(ctx context.Context, fn func(*txn) error) error {
 	if !lead {
 		<-req.wake
 		if req.done {
-			return req.result()
+			return req.result(ctx)
 		}
 	}
 	var batch []*writeReq
@@ -93,10 +111,10 @@ func (r *Registry) update(ctx context.Context, fn func(*txn) error) error {
 		batch = r.queue[:n:n]
 		r.queue = r.queue[n:]
 		r.queueMu.Unlock()
-		r.commit(batch)
+		r.commit(ctx, req, batch)
 	}
 	r.handOff()
-	return req.result()
+	return req.result(ctx)
 }
 
 // storePanicked is the error of the writes in a batch whose metadata store
@@ -108,11 +126,14 @@ func storePanicked(v any) error {
 	return fmt.Errorf("registry: metadata store panicked: %v: %w", v, ErrUnavailable)
 }
 
-// result returns the write's error, or panics again with what its function
-// panicked with.
-func (req *writeReq) result() error {
+// result returns the write's error (ctx's when the write was skipped
+// because ctx ended), or panics again with what its function panicked with.
+func (req *writeReq) result(ctx context.Context) error {
 	if req.panicked != nil {
 		panic(req.panicked)
+	}
+	if req.err == errWriterGone {
+		return ctx.Err()
 	}
 	return req.err
 }
@@ -130,12 +151,15 @@ func (r *Registry) handOff() {
 }
 
 // commit runs a batch in one transaction, or each on its own after a
-// failure. It marks every request done.
-func (r *Registry) commit(batch []*writeReq) {
+// failure. It marks every request done. ctx is the leader's, own its
+// request (always in the leader's batch): the leader's context ends only its
+// own write, never the others' it commits.
+func (r *Registry) commit(ctx context.Context, own *writeReq, batch []*writeReq) {
+	shared := context.WithoutCancel(ctx)
 	live := batch[:0:0]
 	for _, req := range batch {
-		if err := req.ctx.Err(); err != nil {
-			req.finish(err)
+		if req.gone() {
+			req.finish(errWriterGone)
 			continue
 		}
 		live = append(live, req)
@@ -144,7 +168,7 @@ func (r *Registry) commit(batch []*writeReq) {
 		return
 	}
 	if len(live) > 1 {
-		err := r.meta.Update(context.WithoutCancel(live[0].ctx), func(tx meta.Tx) error {
+		err := r.meta.Update(shared, func(tx meta.Tx) error {
 			for _, req := range live {
 				req.t = &txn{Tx: tx, now: r.now(), grace: r.opts.grace}
 				if err := req.run(req.t); err != nil {
@@ -163,7 +187,14 @@ func (r *Registry) commit(batch []*writeReq) {
 		}
 	}
 	for _, req := range live {
-		err := r.meta.Update(req.ctx, func(tx meta.Tx) error {
+		rctx := shared
+		if req == own {
+			rctx = ctx
+		} else if req.gone() {
+			req.finish(errWriterGone)
+			continue
+		}
+		err := r.meta.Update(rctx, func(tx meta.Tx) error {
 			req.t = &txn{Tx: tx, now: r.now(), grace: r.opts.grace}
 			return req.run(req.t)
 		})
