@@ -20,12 +20,13 @@ const directAlign = 4096
 type sink struct {
 	fsys   fileSystem
 	f      file
-	path   string // f's path, opened again for direct I/O on the first large write
-	direct file   // O_DIRECT descriptor of the same file; nil: none (yet)
-	tried  bool   // direct was opened, or turned off: do not open it again
-	back   bool   // read each direct run back into the page cache
-	stage  []byte // aligned copy of a caller's buffer that is not aligned
-	kicked int64  // offset up to which writeback of buffered bytes was requested
+	path   string      // f's path, opened again for direct I/O on the first large write
+	direct file        // O_DIRECT descriptor of the same file; nil: none (yet)
+	tried  bool        // direct was opened, or turned off: do not open it again
+	back   bool        // read each direct run back into the page cache
+	rb     *readBacker // reads direct runs back; nil until the first one
+	stage  []byte      // aligned copy of a caller's buffer that is not aligned
+	kicked int64       // offset up to which writeback of buffered bytes was requested
 }
 
 // newSink returns a sink writing f. With useDirect, the first large write
@@ -97,13 +98,21 @@ func (k *sink) writeDirect(p []byte, off int64) error {
 		return k.buffered(p, off)
 	}
 	if err == nil && k.back {
-		startReadBack(k.f, off, int64(len(p)))
+		if k.rb == nil {
+			k.rb = newReadBacker(k.f, off)
+		}
+		k.rb.upTo(off + int64(len(p)))
 	}
 	return err
 }
 
-// close closes the direct descriptor; f belongs to the caller.
+// close closes the direct descriptor and waits for the read-back; f belongs
+// to the caller.
 func (k *sink) close() error {
+	if k.rb != nil {
+		k.rb.close()
+		k.rb = nil
+	}
 	if k.direct == nil {
 		return nil
 	}
