@@ -65,9 +65,10 @@
 // that upload. So that a blob just pushed is still in the page cache for
 // its first pull (a CI pipeline's deploy pulls exactly that blob), each
 // direct run is read back as soon as it is written (WithReadBack, on by
-// default): the writing goroutine asks the kernel to read the range ahead
-// (posix_fadvise WILLNEED), which the disk fills by DMA, costing the pages'
-// allocation but no copy.
+// default): a goroutine of the upload's own, which the writes never wait
+// for, asks the kernel to read each written range ahead (posix_fadvise
+// WILLNEED), and the disk fills the pages by DMA, costing their allocation
+// but no copy.
 //
 // Commit fsyncs data, renames it to blobs/<alg>/<xx>/<hex>, fsyncs that
 // directory (and the parent of any directory it had to create) and removes

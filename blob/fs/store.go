@@ -58,9 +58,9 @@ func WithDirectIO(on bool) Option { return func(s *Store) { s.direct = on } }
 // WithReadBack sets whether every run written with direct I/O is read back
 // into the page cache as soon as it is on the disk (on by default; Linux
 // only; nothing to do without direct I/O). The kernel reads it ahead by DMA
-// (posix_fadvise WILLNEED, asked for by the goroutine that writes, off the
-// hash's path), which costs the pages' allocation but not the copy a
-// buffered write makes, so a blob just pushed is in the page cache for its
+// (posix_fadvise WILLNEED, asked for by a goroutine of the upload's own that
+// neither the hash nor the writes wait for), which costs the pages'
+// allocation but not the copy a buffered write makes, so a blob just pushed is in the page cache for its
 // first pull, as a buffered write would leave it. Off, the first read of a
 // blob written with direct I/O comes from the disk.
 func WithReadBack(on bool) Option { return func(s *Store) { s.back = on } }
