@@ -1,0 +1,98 @@
+// Command regadm administers a regkit data folder: the folder registryd
+// serves (-data, default ./data or $REGKIT_DATA). It purges as acr purge
+// does, runs retention policies, and locks and unlocks content.
+//
+//	regadm [-data DIR] [-output text|json] COMMAND [flags] [args]
+//
+// Flags follow Go's flag package: -flag and --flag are the same, and a
+// boolean takes its value with "=" (--enabled=false). A command's flags may
+// come before or after its arguments. -data and -output are accepted
+// before the command and after it.
+//
+// # Commands
+//
+//	purge --filter REPO-REGEX:TAG-REGEX... --ago AGE [--keep N] [--untagged | --untagged-only]
+//	      [--include-locked] [--dry-run] [--concurrency N] [--verbose]
+//
+// Deletes tags, and with --untagged the manifests left without tags, with
+// acr purge's flags and meaning (see policy.Purge): --filter is repeatable
+// (filters hitting one repository combine with OR; the repository regex is
+// anchored, the tag regex is not; .NET-style syntax such as ^(?!latest$).*
+// works); --ago takes [N]d plus a Go duration (30d, 2d3h6m, 1.5h, 0d); --keep
+// spares the N most recently updated tags per repository; --untagged-only
+// deletes only untagged manifests (filters then only scope repositories and
+// --ago may be left out); --include-locked unlocks and deletes locked items;
+// --dry-run reports the same plan and deletes nothing; --concurrency bounds
+// the deletions at once (1 to 32; default the registry's). Everything is
+// checked (policy.Compile) before the data folder is opened.
+//
+//	policy apply FILE.json [--dry-run] [--concurrency N] [--verbose]
+//
+// Runs a policy.Policy read from FILE.json (its JSON field names: "purge",
+// "untaggedRetention", "keep"; unknown fields are refused) through
+// registry.Registry.Purge. A policy without "purge" or "untaggedRetention"
+// would delete nothing and is refused.
+//
+//	retention show
+//	retention set [--enabled=true|false] [--days N]
+//	retention sweep [--dry-run] [--concurrency N] [--verbose]
+//
+// Show or change the registry's untagged-manifest retention setting
+// (registry.RetentionPolicy; --days 0 to 365). A flag left out of set keeps
+// its current value. sweep deletes what the setting says is due, now,
+// instead of waiting for a server's background sweep.
+//
+//	lock [--delete | --delete-only] REF...
+//	unlock REF...
+//
+// REF is a repository (repo), a tag (repo:tag) or a manifest (repo@digest).
+// lock sets writeEnabled=false, ACR's lock: the item can be neither
+// overwritten, untagged nor deleted (on a repository: nothing in it). --delete
+// also sets deleteEnabled=false; --delete-only sets only deleteEnabled=false
+// and leaves writeEnabled as it is (ACR's "prevent deletion, allow updates").
+// unlock sets writeEnabled and deleteEnabled both true. Each REF is changed
+// on its own: one that fails is reported and the others still change.
+//
+//	lock-rules show
+//	lock-rules set FILE.json
+//
+// Show or replace the lock rules: FILE.json holds a JSON array of
+// registry.LockRule, such as
+//
+//	[{"repositories": "prod/.*", "tags": "^v[0-9]", "lockDelete": true}]
+//
+// ([] removes every rule). Patterns are checked with the policy package's
+// syntax before the data folder is opened.
+//
+// # Output
+//
+// Text output is for people: purge, policy apply and retention sweep print a
+// table of every tag and manifest deleted (or, on a dry run, that would be),
+// every planned deletion skipped, each with why, then a summary line;
+// --verbose adds what stays and why. On a terminal a progress line on stderr
+// shows how far a run that lasts longer than half a second got. --output
+// json prints every result and listing as JSON instead: for purges the whole
+// registry.PurgeResult with every repository's plan.
+//
+// # The data folder
+//
+// regadm opens the folder itself (registry.Open). It refuses a folder that is
+// not a regkit data folder (no meta.db: regadm never creates one) and one a
+// server holds: the metadata store keeps an exclusive lock on meta.db while
+// open, and regadm checks that lock without waiting and says that a server
+// holds the folder. Stop registryd first. (Against a running server through
+// its API, as acr purge works, is not supported yet.)
+//
+// # Exit status
+//
+//	0  the command did what it was asked (a purge whose planned deletions
+//	   were skipped because the content changed since the plan succeeded too:
+//	   the result lists them)
+//	1  it failed: the folder could not be opened, a server holds it, or an
+//	   operation failed, possibly after some changes (the output says which)
+//	2  bad usage: unknown command or flag, bad regular expression, bad --ago,
+//	   conflicting flags, an unreadable or invalid input file; nothing was done
+//
+// SIGINT or SIGTERM stop a purge between deletions (status 1); a second one
+// kills regadm at once.
+package main
