@@ -107,6 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, n := findCommand(rest)
 	if cmd == nil {
+		if subs := subcommands(rest[0]); len(subs) > 0 {
+			return e.exit(usagef("unknown command %q: %s takes %s (run regadm help)", strings.Join(rest[:n], " "), rest[0], strings.Join(subs, ", ")))
+		}
 		return e.exit(usagef("unknown command %q (run regadm help)", strings.Join(rest[:n], " ")))
 	}
 	return e.exit(cmd.run(ctx, e, rest[n:]))
@@ -129,6 +132,17 @@ func findCommand(args []string) (*command, int) {
 		}
 	}
 	return nil, 1
+}
+
+// subcommands lists the sub-verbs of group ("retention": show, set, ...).
+func subcommands(group string) []string {
+	var subs []string
+	for _, c := range commands() {
+		if g, sub, ok := strings.Cut(c.name, " "); ok && g == group {
+			subs = append(subs, sub)
+		}
+	}
+	return subs
 }
 
 // exit prints err, if any, and returns the exit status it calls for.
