@@ -138,7 +138,7 @@ func describe(r policy.Reason) string {
 	case policy.ReasonFilter:
 		s = "matched filter" + rule + cutoff(r, "updated", "before")
 	case policy.ReasonUntagged:
-		s = "untagged" + cutoff(r, "updated", "before")
+		s = "no tags left" + cutoff(r, "updated", "before")
 	case policy.ReasonRetention:
 		s = "untagged retention" + cutoff(r, "untagged since", "due")
 	case policy.ReasonWithSubject:
