@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -41,7 +42,7 @@ func (t *tx) Put(key, value []byte) error {
 	v := make([]byte, len(value))
 	copy(v, value)
 	if err := t.b.Put(key, v); err != nil {
-		return meta.NewKeyError(backend, "put", key, err.Error(), meta.ErrInvalid)
+		return fmt.Errorf("%w: %w", meta.NewKeyError(backend, "put", key, "", meta.ErrInvalid), err)
 	}
 	return nil
 }
@@ -52,7 +53,7 @@ func (t *tx) Delete(key []byte) error {
 		return err
 	}
 	if err := t.b.Delete(key); err != nil {
-		return meta.NewKeyError(backend, "delete", key, err.Error(), meta.ErrInvalid)
+		return fmt.Errorf("%w: %w", meta.NewKeyError(backend, "delete", key, "", meta.ErrInvalid), err)
 	}
 	return nil
 }
