@@ -21,7 +21,7 @@ type config struct {
 	mmapSize        int
 	logger          *slog.Logger
 
-	// Seams for the tests of this package; see fault_test.go.
+	// Seams for the tests of this package; see faultfs_test.go.
 	fs    fileSystem
 	hooks hooks
 }
@@ -92,8 +92,8 @@ func WithLog() Option {
 
 // WithCheckpointBytes sets the segment size at which [WithLog] starts a
 // checkpoint (default 4 MiB). The changes not yet checkpointed stay in
-// memory, at most this size plus [WithMaxPendingBytes], and are replayed
-// from the log by the next Open after a crash.
+// memory, about this size plus [WithMaxPendingBytes] at most, and are
+// replayed from the log by the next Open after a crash.
 func WithCheckpointBytes(n int64) Option {
 	return func(c *config) { c.checkpointBytes = n }
 }
