@@ -245,3 +245,27 @@ func compileKeep(i int, k KeepRule, timeout time.Duration) (keepRule, error) {
 
 // Policy returns the policy e was compiled from.
 func (e *Evaluator) Policy() Policy { return e.policy }
+
+// Applies reports whether a delete rule of e can touch repository name:
+// untagged retention applies everywhere; the purge where a filter's
+// repository pattern matches (an untagged-only purge without filters:
+// everywhere). A pattern that fails to match (timeout) counts as applying,
+// so Evaluate reports the error in the plan.
+func (e *Evaluator) Applies(name string) bool {
+	if e.ret != nil {
+		return true
+	}
+	p := e.purge
+	if p == nil {
+		return false
+	}
+	if p.UntaggedOnly && len(p.filters) == 0 {
+		return true
+	}
+	for _, f := range p.filters {
+		if ok, err := f.repo.match(name); ok || err != nil {
+			return true
+		}
+	}
+	return false
+}

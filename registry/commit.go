@@ -170,7 +170,7 @@ func (r *Registry) commit(ctx context.Context, own *writeReq, batch []*writeReq)
 	if len(live) > 1 {
 		err := r.meta.Update(shared, func(tx meta.Tx) error {
 			for _, req := range live {
-				req.t = &txn{Tx: tx, now: r.now(), grace: r.opts.grace}
+				req.t = r.newTxn(tx)
 				if err := req.run(req.t); err != nil {
 					return err
 				}
@@ -195,7 +195,7 @@ func (r *Registry) commit(ctx context.Context, own *writeReq, batch []*writeReq)
 			continue
 		}
 		err := r.meta.Update(rctx, func(tx meta.Tx) error {
-			req.t = &txn{Tx: tx, now: r.now(), grace: r.opts.grace}
+			req.t = r.newTxn(tx)
 			return req.run(req.t)
 		})
 		r.mcache.commitDone()

@@ -41,19 +41,27 @@ func (ms *Manifests) Delete(ctx context.Context, dgst digest.Digest) error {
 		if err != nil {
 			return err
 		}
-		if err := checkNoParents(t, name, graph); err != nil {
+		return deleteGraph(t, repo, graph)
+	})
+}
+
+// deleteGraph deletes a manifest and its referrers graph (from
+// referrersGraph) after the lock checks, in the caller's transaction, and
+// takes a repository left without manifests out of the catalog unless its
+// deleteEnabled is false.
+func deleteGraph(t *txn, repo *repoState, graph []digest.Digest) error {
+	if err := checkNoParents(t, repo.name, graph); err != nil {
+		return err
+	}
+	for _, d := range graph {
+		if err := deleteManifest(t, repo, d, true); err != nil {
 			return err
 		}
-		for _, d := range graph {
-			if err := deleteManifest(t, repo, d, true); err != nil {
-				return err
-			}
-		}
-		if repo.rec.ManifestCount <= 0 && repo.rec.Attributes.DeleteEnabled {
-			return schema.Repos.Delete(t, name)
-		}
-		return repo.save(t)
-	})
+	}
+	if repo.rec.ManifestCount <= 0 && repo.rec.Attributes.DeleteEnabled {
+		return schema.Repos.Delete(t, repo.name)
+	}
+	return repo.save(t)
 }
 
 // referrersGraph returns dgst followed by every manifest whose subject chain

@@ -2,22 +2,32 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/regkit/regkit/policy"
+	"github.com/regkit/regkit/registry/internal/schema"
+	"github.com/regkit/regkit/registry/meta"
+	"github.com/regkit/regkit/tag"
 )
 
 // PurgeOptions are the knobs of one Purge or retention sweep.
 type PurgeOptions struct {
-	// DryRun evaluates and reports the same plan without deleting.
+	// DryRun evaluates and reports the same plans without deleting.
 	DryRun bool
 	// Concurrency bounds the deletions running at once (0: GOMAXPROCS;
 	// clamped to 1..32, as acr purge does).
 	Concurrency int
 	// MatchTimeout bounds each pattern match (0: policy.DefaultMatchTimeout).
 	MatchTimeout time.Duration
-	// Progress, when set, is called after each repository and each batch
-	// of deletions, from one goroutine at a time.
+	// Progress, when set, is called after each repository and after every
+	// 256 deletions, from one goroutine at a time.
 	Progress func(PurgeProgress)
 }
 
@@ -39,7 +49,8 @@ type PurgeResult struct {
 	Time time.Time `json:"time"`
 	// Plans holds the plan of every repository a rule applied to.
 	Plans []*policy.Plan `json:"plans"`
-	// Deleted lists every tag and manifest deleted, in order.
+	// Deleted lists every tag and manifest deleted (referrers deleted with
+	// their subject included), in the order they went.
 	Deleted []PurgeItem `json:"deleted"`
 	// Skipped lists planned deletions not carried out, each with why.
 	Skipped []PurgeItem `json:"skipped"`
@@ -53,67 +64,347 @@ type PurgeItem struct {
 	Repository string `json:"repository"`
 	// Decision is the plan's verdict and reason.
 	policy.Decision
-	// Error says why a planned deletion was skipped (the tag moved, the
-	// manifest was tagged or locked since the snapshot).
+	// Error says why a planned deletion was skipped: the tag moved or went,
+	// the manifest was tagged, locked or given a referrer since the
+	// snapshot, an index still holds it.
 	Error string `json:"error,omitempty"`
 }
 
-// Purge evaluates p over every repository it applies to and deletes what
-// the plans say, one transaction per deletion that re-checks what the plan
-// assumed.
+// Purge evaluates p over every repository it applies to and carries out the
+// plans, repository by repository: it takes a snapshot, asks p, and deletes
+// stage by stage (tags, then manifests, an index before its children),
+// with at most opts.Concurrency deletions at once. Each deletion is its own
+// transaction that re-checks what the plan assumed: a tag that moved, a
+// manifest tagged, locked or given a new referrer after the snapshot is
+// skipped and reported, never deleted. Locks hold: locked items go only
+// when p includes locked ones, and are unlocked in the deleting
+// transaction, as acr purge does. Referrers go with their subject. With
+// opts.DryRun the same plans are reported and nothing is deleted.
+//
+// An invalid p fails with an error wrapping ErrInvalid before anything is
+// read. A failure of the store stops the purge and returns the result so
+// far with the error.
 func (r *Registry) Purge(ctx context.Context, p policy.Policy, opts PurgeOptions) (*PurgeResult, error) {
-	return nil, errorf(ErrUnsupported, "purge is being built")
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	defer r.leave()
+	ev, err := policy.Compile(p, policy.CompileOptions{MatchTimeout: opts.MatchTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("registry: purge: %w", err)
+	}
+	var repos []string
+	err = r.view(ctx, func(tx meta.Tx) error {
+		repos = repos[:0]
+		return schema.Repos.Scan(tx, "", func(name string, _ *schema.Repo) bool {
+			if ev.Applies(name) {
+				repos = append(repos, name)
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.runPlans(ctx, ev, repos, opts)
 }
 
-// Snapshot returns the policy snapshot of repository name.
+// Snapshot returns repository name as policy sees it, read in one
+// transaction: every tag and manifest with its times, attributes, subject
+// and children. It fails with ErrNameUnknown when the repository does not
+// exist.
 func (r *Registry) Snapshot(ctx context.Context, name string) (*policy.Snapshot, error) {
-	return nil, errorf(ErrUnsupported, "snapshot is being built")
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	defer r.leave()
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	return r.snapshot(ctx, name)
 }
 
-// RetentionPolicy is the registry's untagged-manifest retention setting.
-type RetentionPolicy struct {
-	// Enabled turns the policy on.
-	Enabled bool `json:"enabled"`
-	// Days a manifest stays untagged before it goes (0 to 365).
-	Days int `json:"days"`
-	// EnabledAt is when it was last turned on: only manifests untagged
-	// since then go.
-	EnabledAt time.Time `json:"enabledAt,omitzero"`
+func (r *Registry) snapshot(ctx context.Context, name string) (*policy.Snapshot, error) {
+	var s *policy.Snapshot
+	err := r.view(ctx, func(tx meta.Tx) error {
+		repo, ok, err := schema.Repos.Get(tx, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errorf(ErrNameUnknown, "repository %q", name)
+		}
+		s = &policy.Snapshot{Repository: name, Attributes: repo.Attributes}
+		s.Tags = make([]policy.Tag, 0, repo.TagCount)
+		s.Manifests = make([]policy.Manifest, 0, repo.ManifestCount)
+		err = schema.Tags.Scan(tx, name, "", func(tn string, rec *schema.Tag) bool {
+			s.Tags = append(s.Tags, policy.Tag{Name: tn, Digest: rec.Digest, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Attributes: rec.Attributes})
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		index := map[digest.Digest]int{}
+		err = schema.Manifests.Scan(tx, name, "", func(d digest.Digest, rec *schema.Manifest) bool {
+			index[d] = len(s.Manifests)
+			s.Manifests = append(s.Manifests, policy.Manifest{
+				Digest: d, MediaType: rec.MediaType, ArtifactType: rec.ArtifactType,
+				CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, UntaggedSince: rec.UntaggedSince,
+				Attributes: rec.Attributes, Subject: rec.Subject,
+			})
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		return schema.Children.ScanRepo(tx, name, func(child, parent digest.Digest) bool {
+			if i, ok := index[parent]; ok {
+				s.Manifests[i].Children = append(s.Manifests[i].Children, child)
+			}
+			return true
+		})
+	})
+	return s, err
 }
 
-// Retention returns the untagged retention setting.
-func (r *Registry) Retention(ctx context.Context) (RetentionPolicy, error) {
-	return RetentionPolicy{}, errorf(ErrUnsupported, "retention is being built")
+// purgeRun is the state of one Purge or sweep.
+type purgeRun struct {
+	r    *Registry
+	opts PurgeOptions
+	res  *PurgeResult
+
+	mu       sync.Mutex // guards res and prog
+	prog     PurgeProgress
+	reported int
 }
 
-// SetRetention changes the untagged retention setting and returns it.
-func (r *Registry) SetRetention(ctx context.Context, enabled bool, days int) (RetentionPolicy, error) {
-	return RetentionPolicy{}, errorf(ErrUnsupported, "retention is being built")
+// runPlans snapshots, evaluates and carries out each of repos in turn.
+func (r *Registry) runPlans(ctx context.Context, ev *policy.Evaluator, repos []string, opts PurgeOptions) (*PurgeResult, error) {
+	now := r.now()
+	run := &purgeRun{r: r, opts: opts, res: &PurgeResult{DryRun: opts.DryRun, Time: now}}
+	run.prog.Repositories = len(repos)
+	for _, name := range repos {
+		if err := ctx.Err(); err != nil {
+			return run.res, err
+		}
+		snap, err := r.snapshot(ctx, name)
+		if errors.Is(err, ErrNameUnknown) {
+			continue // deleted since the listing
+		}
+		if err != nil {
+			return run.res, err
+		}
+		plan := ev.Evaluate(snap, now)
+		run.res.Plans = append(run.res.Plans, plan)
+		run.prog.Repository = name
+		if opts.DryRun {
+			for _, d := range plan.Deletions() {
+				run.res.Deleted = append(run.res.Deleted, PurgeItem{Repository: name, Decision: d})
+			}
+			run.res.Untagged += plan.Untagged
+			run.prog.Deleted = len(run.res.Deleted)
+		} else if err := run.execute(ctx, plan); err != nil {
+			return run.res, err
+		}
+		run.prog.RepositoriesDone++
+		run.progress(true)
+	}
+	return run.res, nil
 }
 
-// SweepRetention deletes the manifests the retention setting says are due.
-func (r *Registry) SweepRetention(ctx context.Context, opts PurgeOptions) (*PurgeResult, error) {
-	return nil, errorf(ErrUnsupported, "retention is being built")
+// concurrency returns the number of deletions to run at once.
+func (o PurgeOptions) concurrency() int {
+	n := o.Concurrency
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return min(max(n, 1), 32)
 }
 
-// LockRule makes tags created with writeEnabled=false (Harbor's immutability
-// rules, with ACR's attributes).
-type LockRule struct {
-	// Repositories is an anchored pattern; empty means every repository.
-	Repositories string `json:"repositories,omitempty"`
-	// Tags is a pattern matched anywhere in the tag's name unless
-	// anchored; empty means every tag.
-	Tags string `json:"tags,omitempty"`
-	// LockDelete also sets deleteEnabled=false.
-	LockDelete bool `json:"lockDelete,omitempty"`
+// execute carries out one plan stage by stage.
+func (run *purgeRun) execute(ctx context.Context, plan *policy.Plan) error {
+	// Referrers go in their subject's transaction, not on their own.
+	with := map[digest.Digest][]policy.Decision{}
+	for _, d := range plan.Deletions() {
+		if d.Reason.Code == policy.ReasonWithSubject {
+			with[d.Reason.Ref] = append(with[d.Reason.Ref], d)
+		}
+	}
+	for _, stage := range plan.Stages() {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(run.opts.concurrency())
+		for _, d := range stage {
+			if d.Reason.Code == policy.ReasonWithSubject {
+				continue
+			}
+			g.Go(func() error {
+				var err error
+				if d.Kind == policy.KindTag {
+					err = run.deleteTag(gctx, plan.Repository, d)
+				} else {
+					err = run.deleteManifest(gctx, plan.Repository, d, with[d.Digest])
+				}
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// LockRules returns the lock rules.
-func (r *Registry) LockRules(ctx context.Context) ([]LockRule, error) {
-	return nil, errorf(ErrUnsupported, "lock rules are being built")
+// skip is a planned deletion the current state no longer allows.
+type skip struct{ reason string }
+
+func (s *skip) Error() string { return s.reason }
+
+// skipped turns the refusals a deletion may meet into a skip, and leaves
+// failures of the store as they are.
+func skipped(err error) error {
+	var s *skip
+	if errors.As(err, &s) {
+		return s
+	}
+	for _, class := range []error{ErrLocked, ErrPrecondition, ErrNotFound, ErrConflict} {
+		if errors.Is(err, class) {
+			return &skip{reason: err.Error()}
+		}
+	}
+	return err
 }
 
-// SetLockRules replaces the lock rules.
-func (r *Registry) SetLockRules(ctx context.Context, rules []LockRule) error {
-	return errorf(ErrUnsupported, "lock rules are being built")
+// deleteTag untags one tag of the plan if it still points where the
+// snapshot saw it.
+func (run *purgeRun) deleteTag(ctx context.Context, name string, d policy.Decision) error {
+	untagged := false
+	err := run.r.update(ctx, func(t *txn) error {
+		untagged = false
+		repo, err := loadRepo(t, name)
+		if err != nil {
+			return err
+		}
+		rec, ok, err := schema.Tags.Get(t, name, d.Tag)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return &skip{reason: "the tag is gone"}
+		case rec.Digest != d.Digest:
+			return &skip{reason: fmt.Sprintf("the tag moved to %s since the snapshot", rec.Digest)}
+		}
+		if d.Unlock {
+			rec.Attributes.WriteEnabled, rec.Attributes.DeleteEnabled = true, true
+		} else if rec.Attributes.Locked() {
+			return &skip{reason: "the tag was locked since the snapshot"}
+		}
+		if err := tag.CheckUntag(repo.item(), tag.Tag(d.Tag, rec.Attributes)); err != nil {
+			return err
+		}
+		if err := removeTag(t, repo, d.Tag, rec.Digest); err != nil {
+			return err
+		}
+		m, ok, err := schema.Manifests.Get(t, name, rec.Digest)
+		if err != nil {
+			return err
+		}
+		untagged = ok && m.Tags == 0
+		t.emit(Event{Action: ActionUntag, Repository: name, Tag: d.Tag, Digest: rec.Digest})
+		return repo.save(t)
+	})
+	return run.record(name, d, nil, untagged, skipped(err))
+}
+
+// deleteManifest deletes one manifest of the plan with the referrers the
+// plan sends with it, if nothing the plan assumed changed.
+func (run *purgeRun) deleteManifest(ctx context.Context, name string, d policy.Decision, refs []policy.Decision) error {
+	err := run.r.update(ctx, func(t *txn) error {
+		repo, err := loadRepo(t, name)
+		if err != nil {
+			return err
+		}
+		graph, err := referrersGraph(t, name, d.Digest)
+		if err != nil {
+			return err
+		}
+		planned := map[digest.Digest]policy.Decision{d.Digest: d}
+		for _, rd := range refs {
+			planned[rd.Digest] = rd
+		}
+		if len(graph) != len(planned) {
+			return &skip{reason: fmt.Sprintf("its referrers changed since the snapshot (%d, planned %d)", len(graph)-1, len(planned)-1)}
+		}
+		for _, g := range graph {
+			pd, ok := planned[g]
+			if !ok {
+				return &skip{reason: fmt.Sprintf("referrer %s arrived since the snapshot", g)}
+			}
+			rec, found, err := schema.Manifests.Get(t, name, g)
+			switch {
+			case err != nil:
+				return err
+			case !found && g == d.Digest:
+				return &skip{reason: "the manifest is gone"}
+			case !found:
+				continue
+			case rec.Tags > 0:
+				return &skip{reason: fmt.Sprintf("manifest %s was tagged since the snapshot", g)}
+			case pd.Unlock:
+				rec.Attributes.WriteEnabled, rec.Attributes.DeleteEnabled = true, true
+				if err := schema.Manifests.Put(t, name, g, &rec); err != nil {
+					return err
+				}
+			case rec.Attributes.Locked():
+				return &skip{reason: fmt.Sprintf("manifest %s was locked since the snapshot", g)}
+			}
+		}
+		return deleteGraph(t, repo, graph)
+	})
+	return run.record(name, d, refs, false, skipped(err))
+}
+
+// record adds the outcome of one deletion (and of the referrers that went
+// with it) to the result. A skip is recorded; any other error is returned.
+func (run *purgeRun) record(name string, d policy.Decision, refs []policy.Decision, untagged bool, err error) error {
+	var s *skip
+	if err != nil && !errors.As(err, &s) {
+		return err
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	if s != nil {
+		run.res.Skipped = append(run.res.Skipped, PurgeItem{Repository: name, Decision: d, Error: s.reason})
+		run.prog.Skipped++
+	} else {
+		run.res.Deleted = append(run.res.Deleted, PurgeItem{Repository: name, Decision: d})
+		for _, rd := range refs {
+			run.res.Deleted = append(run.res.Deleted, PurgeItem{Repository: name, Decision: rd})
+		}
+		run.prog.Deleted = len(run.res.Deleted)
+		if untagged {
+			run.res.Untagged++
+		}
+	}
+	run.progressLocked(false)
+	return nil
+}
+
+func (run *purgeRun) progress(force bool) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.progressLocked(force)
+}
+
+// progressLocked calls the Progress callback after each repository and
+// every 256 items.
+func (run *purgeRun) progressLocked(force bool) {
+	if run.opts.Progress == nil {
+		return
+	}
+	n := run.prog.Deleted + run.prog.Skipped
+	if !force && n-run.reported < 256 {
+		return
+	}
+	run.reported = n
+	run.opts.Progress(run.prog)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/regkit/regkit/blob"
 	"github.com/regkit/regkit/manifest"
+	"github.com/regkit/regkit/policy"
 	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
 	"github.com/regkit/regkit/tag"
@@ -44,6 +45,11 @@ type Registry struct {
 	stop      chan struct{}
 	bg        sync.WaitGroup
 	closers   []func() error
+
+	// lockRules are the compiled lock rules (SetLockRules), read by every
+	// write transaction; nil: none.
+	lockRules  atomic.Pointer[policy.LockRules]
+	settingsMu sync.Mutex
 }
 
 type options struct {
@@ -57,6 +63,7 @@ type options struct {
 	cacheBytes   int64
 
 	manifestCacheBytes int64
+	retentionInterval  time.Duration
 }
 
 // Option configures a Registry.
@@ -132,11 +139,12 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		cacheBytes: 16 << 20,
 
 		manifestCacheBytes: 8 << 20,
+		retentionInterval:  time.Minute,
 	}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.grace < 0 || o.uploadTTL < 0 || o.gcInterval < 0 {
+	if o.grace < 0 || o.uploadTTL < 0 || o.gcInterval < 0 || o.retentionInterval < 0 {
 		return nil, errorf(ErrInvalid, "negative duration option")
 	}
 	if err := schema.Open(context.Background(), store); err != nil {
@@ -152,9 +160,16 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		gate:   newOpGate(),
 		stop:   make(chan struct{}),
 	}
+	if err := r.loadLockRules(context.Background()); err != nil {
+		return nil, err
+	}
 	if o.gcInterval > 0 {
 		r.bg.Add(1)
-		go r.collectLoop()
+		go r.every(o.gcInterval, func(ctx context.Context) { _, _ = r.Collect(ctx, CollectOptions{}) })
+	}
+	if o.retentionInterval > 0 {
+		r.bg.Add(1)
+		go r.every(o.retentionInterval, func(ctx context.Context) { _, _ = r.SweepRetention(ctx, PurgeOptions{}) })
 	}
 	return r, nil
 }
@@ -220,8 +235,15 @@ type txn struct {
 	meta.Tx
 	now time.Time
 	// grace is the registry's grace period (WithGracePeriod).
-	grace  time.Duration
+	grace time.Duration
+	// locks are the lock rules new tags are created under.
+	locks  *policy.LockRules
 	events []Event
+}
+
+// newTxn wraps tx for one write.
+func (r *Registry) newTxn(tx meta.Tx) *txn {
+	return &txn{Tx: tx, now: r.now(), grace: r.opts.grace, locks: r.lockRules.Load()}
 }
 
 func (t *txn) emit(ev Event) {
@@ -334,25 +356,24 @@ func (r *Registry) DeleteRepository(ctx context.Context, name string) error {
 	})
 }
 
-func (r *Registry) collectLoop() {
+// every runs fn every interval until Close, with a context that Close
+// cancels; it is started on r.bg.
+func (r *Registry) every(interval time.Duration, fn func(ctx context.Context)) {
 	defer r.bg.Done()
-	t := time.NewTicker(r.opts.gcInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-r.stop
+		cancel()
+	}()
 	for {
 		select {
 		case <-r.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithCancel(context.Background())
-			go func() {
-				select {
-				case <-r.stop:
-					cancel()
-				case <-ctx.Done():
-				}
-			}()
-			_, _ = r.Collect(ctx, CollectOptions{})
-			cancel()
+			fn(ctx)
 		}
 	}
 }

@@ -40,6 +40,10 @@ func setTag(t *txn, repo *repoState, name string, dgst digest.Digest, cas *casCo
 			return false, err
 		}
 		rec = schema.Tag{CreatedAt: t.now, Attributes: tag.DefaultAttributes()}
+		if lock, lockDelete := t.locks.Match(repo.name, name); lock {
+			rec.Attributes.WriteEnabled = false
+			rec.Attributes.DeleteEnabled = !lockDelete
+		}
 		repo.rec.TagCount++
 	}
 	rec.Digest = dgst

@@ -23,6 +23,7 @@
 //	q 0 time 0 blob                   garbage-collection review queue
 //	s 0 upload                        upload session: which repository owns it
 //	v 0 schema                        the schema version (decimal text)
+//	S 0 name                          a registry setting (JSON): retention, lockRules
 //
 // time is 8 bytes big-endian Unix nanoseconds, so scans run in time order.
 //

@@ -22,6 +22,7 @@ const (
 	tQueue      = 'q'
 	tSession    = 's'
 	tVersion    = 'v'
+	tSetting    = 'S'
 )
 
 // key joins a table tag and parts with 0x00 separators.

@@ -1,11 +1,17 @@
 package schema
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/internal/errdef"
 	"github.com/regkit/regkit/registry/meta"
 )
 
@@ -261,4 +267,68 @@ func (UntaggedTable) Put(tx meta.Tx, at time.Time, repo string, dgst digest.Dige
 // Delete removes the entry Put(at, repo, dgst) wrote.
 func (UntaggedTable) Delete(tx meta.Tx, at time.Time, repo string, dgst digest.Digest) error {
 	return tx.Delete(key(tUntagged, timeKey(at), repo, dgst.String()))
+}
+
+// Scan calls fn for each manifest untagged at or after from and before
+// until (from zero: since the first), in time order, until fn returns false.
+func (UntaggedTable) Scan(tx meta.Tx, from, until time.Time, fn func(at time.Time, repo string, dgst digest.Digest) bool) error {
+	start := prefix(tUntagged)
+	if !from.IsZero() {
+		start = append(start, timeKey(from)...)
+	}
+	end := append(prefix(tUntagged), timeKey(until)...)
+	return tx.Scan(meta.Range{Start: start, End: end}, func(k, _ []byte) bool {
+		// u 0 time(8) 0 repo 0 digest: the time may hold 0x00 bytes, so
+		// it is cut by length, and the digest after the last separator.
+		if len(k) < 12 {
+			return true
+		}
+		at := time.Unix(0, int64(binary.BigEndian.Uint64(k[2:10]))).UTC()
+		rest := k[11:]
+		i := bytes.LastIndexByte(rest, 0)
+		if i < 0 {
+			return true
+		}
+		return fn(at, string(rest[:i]), digest.Digest(rest[i+1:]))
+	})
+}
+
+// ScanRepo calls fn for each (child, parent) pair of repo's indexes, until
+// fn returns false.
+func (ChildTable) ScanRepo(tx meta.Tx, repo string, fn func(child, parent digest.Digest) bool) error {
+	return tx.Scan(meta.Prefix(prefix(tChild, repo)), func(k, _ []byte) bool {
+		p := splitKey(k)
+		if len(p) != 3 {
+			return true
+		}
+		return fn(digest.Digest(p[1]), digest.Digest(p[2]))
+	})
+}
+
+// SettingTable is table S: registry settings (retention, lock rules), one
+// JSON document each.
+type SettingTable struct{}
+
+// Settings is the settings table.
+var Settings SettingTable
+
+// Get decodes setting name into v and reports whether it was stored.
+func (SettingTable) Get(tx meta.Tx, name string, v any) (found bool, err error) {
+	k := key(tSetting, name)
+	b, err := tx.Get(k)
+	if errors.Is(err, meta.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return true, fmt.Errorf("registry: corrupt setting %q: %w: %w", name, err, errdef.ErrUnavailable)
+	}
+	return true, nil
+}
+
+// Put stores v as setting name.
+func (SettingTable) Put(tx meta.Tx, name string, v any) error {
+	return put(tx, key(tSetting, name), v)
 }
