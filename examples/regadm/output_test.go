@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,9 @@ func TestDescribe(t *testing.T) {
 
 func TestPlural(t *testing.T) {
 	for n, want := range map[int]string{0: "0 repositories", 1: "1 repository", 2: "2 repositories"} {
+		if got := plural(n+7, "day"); got != fmt.Sprintf("%d days", n+7) {
+			t.Errorf("plural(%d, day) = %q", n+7, got)
+		}
 		if got := plural(n, "repository"); got != want {
 			t.Errorf("plural(%d) = %q, want %q", n, got, want)
 		}

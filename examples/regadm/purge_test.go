@@ -56,6 +56,18 @@ func deleted(res *registry.PurgeResult) []string {
 	return out
 }
 
+// tagReason finds the plan's reason for repo:name.
+func tagReason(res *registry.PurgeResult, repo, name string) policy.Reason {
+	for _, p := range res.Plans {
+		for _, d := range p.Decisions {
+			if p.Repository == repo && d.Kind == policy.KindTag && d.Tag == name {
+				return d.Reason
+			}
+		}
+	}
+	return policy.Reason{}
+}
+
 func TestPurge(t *testing.T) {
 	need(t, apiPurge)
 	tests := []struct {
@@ -67,6 +79,8 @@ func TestPurge(t *testing.T) {
 		// pushed without a tag).
 		app, web []string
 		gone     []string
+		// why: the reason code of app's tags in the plan, where it matters.
+		why map[string]policy.ReasonCode
 	}{
 		{
 			name: "filter and ago",
@@ -107,22 +121,25 @@ func TestPurge(t *testing.T) {
 		{
 			name:  "locked tag stays",
 			setup: [][]string{{"lock", "app:v1"}},
-			args:  []string{"--filter", "app:^v", "--ago", "5d"},
-			app:   []string{"latest", "v1", "v3"}, web: []string{"v1"},
+			// Locking updates the tag: --ago 0d makes it old enough.
+			args: []string{"--filter", "app:^v[12]$", "--ago", "0d"},
+			app:  []string{"latest", "v1", "v3"}, web: []string{"v1"},
 			gone: []string{"app:v2"},
 		},
 		{
 			name:  "include locked",
 			setup: [][]string{{"lock", "--delete", "app:v1"}},
-			args:  []string{"--filter", "app:^v", "--ago", "5d", "--include-locked"},
+			args:  []string{"--filter", "app:^v[12]$", "--ago", "0d", "--include-locked"},
 			app:   []string{"latest", "v3"}, web: []string{"v1"},
 			gone: []string{"app:v1", "app:v2"},
+			why:  map[string]policy.ReasonCode{"v1": policy.ReasonFilter},
 		},
 		{
 			name:  "locked repository",
 			setup: [][]string{{"lock", "app"}},
 			args:  []string{"--filter", "app:.*", "--ago", "5d", "--include-locked"},
 			app:   []string{"latest", "v1", "v2", "v3"}, web: []string{"v1"},
+			why: map[string]policy.ReasonCode{"v1": policy.ReasonRepositoryLocked, "latest": policy.ReasonRepositoryLocked},
 		},
 	}
 	for _, tt := range tests {
@@ -159,6 +176,11 @@ func TestPurge(t *testing.T) {
 			}
 			if got := deleted(dry); !slices.Equal(got, want) {
 				t.Errorf("dry run planned %v, want %v", got, want)
+			}
+			for name, code := range tt.why {
+				if got := tagReason(res, "app", name); got.Code != code {
+					t.Errorf("app:%s: reason %+v, want %s", name, got, code)
+				}
 			}
 			if len(res.Skipped) != 0 {
 				t.Errorf("skipped: %+v", res.Skipped)
