@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -187,5 +188,35 @@ func TestReadFromCrash(t *testing.T) {
 	}
 	if _, err := bw.Commit(context.Background(), digest.FromBytes(data), int64(len(data))); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadFromCheckpointBoot pauses uploads filled by ReadFrom, one ending
+// on a checkpoint boundary (as every 16 MiB PATCH of a chunked push does)
+// and one past it, and checks that the newest checkpoint covers the whole
+// upload and carries the running boot, so Resume trusts it instead of
+// re-hashing the file from the start. The pipeline's checkpoints used to
+// carry no boot, which made every Resume after such a PATCH re-hash the
+// whole upload: a chunked push cost O(n²).
+func TestReadFromCheckpointBoot(t *testing.T) {
+	for _, n := range []int{2 * checkpointEvery, 2*checkpointEvery + 5} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			s, w := newTestWriter(t, true)
+			if _, err := w.ReadFrom(bytes.NewReader(pumpData(n))); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			sf, err := os.Open(filepath.Join(w.dir, "state"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sf.Close()
+			c, ok := readCheckpoint(sf)
+			if !ok || c.offset != int64(n) || c.boot != s.boot {
+				t.Fatalf("newest checkpoint: offset %d, boot %x (valid %v); want offset %d, boot %x", c.offset, c.boot, ok, n, s.boot)
+			}
+		})
 	}
 }

@@ -118,7 +118,7 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	}
 	res := w.s.pump(context.Background(), w.k, w.h, w.off, r, func(end int64, state []byte) error {
 		w.seq++
-		c := checkpoint{seq: w.seq, offset: end, alg: w.alg, hash: state, started: w.started}
+		c := checkpoint{seq: w.seq, offset: end, alg: w.alg, hash: state, started: w.started, boot: w.s.boot}
 		if err := writeCheckpoint(w.sf, c); err != nil {
 			return err
 		}
