@@ -81,6 +81,8 @@ func TestPurge(t *testing.T) {
 		gone     []string
 		// why: the reason code of app's tags in the plan, where it matters.
 		why map[string]policy.ReasonCode
+		// unlocked: deletions that unlocked first (--include-locked).
+		unlocked []string
 	}{
 		{
 			name: "filter and ago",
@@ -125,14 +127,16 @@ func TestPurge(t *testing.T) {
 			args: []string{"--filter", "app:^v[12]$", "--ago", "0d"},
 			app:  []string{"latest", "v1", "v3"}, web: []string{"v1"},
 			gone: []string{"app:v2"},
+			why:  map[string]policy.ReasonCode{"v1": policy.ReasonLocked, "v2": policy.ReasonFilter},
 		},
 		{
 			name:  "include locked",
 			setup: [][]string{{"lock", "--delete", "app:v1"}},
 			args:  []string{"--filter", "app:^v[12]$", "--ago", "0d", "--include-locked"},
 			app:   []string{"latest", "v3"}, web: []string{"v1"},
-			gone: []string{"app:v1", "app:v2"},
-			why:  map[string]policy.ReasonCode{"v1": policy.ReasonFilter},
+			gone:     []string{"app:v1", "app:v2"},
+			why:      map[string]policy.ReasonCode{"v1": policy.ReasonFilter},
+			unlocked: []string{"app:v1"},
 		},
 		{
 			name:  "locked repository",
@@ -181,6 +185,15 @@ func TestPurge(t *testing.T) {
 				if got := tagReason(res, "app", name); got.Code != code {
 					t.Errorf("app:%s: reason %+v, want %s", name, got, code)
 				}
+			}
+			var unlocked []string
+			for _, it := range res.Deleted {
+				if it.Unlock {
+					unlocked = append(unlocked, it.Repository+":"+it.Tag)
+				}
+			}
+			if !slices.Equal(unlocked, tt.unlocked) {
+				t.Errorf("unlocked %v, want %v", unlocked, tt.unlocked)
 			}
 			if len(res.Skipped) != 0 {
 				t.Errorf("skipped: %+v", res.Skipped)
