@@ -238,3 +238,33 @@ func TestFlagsAnywhere(t *testing.T) {
 		t.Errorf("exit status %d, stderr %q", code, stderr)
 	}
 }
+
+// TestCancelled: a cancelled context stops a command before it opens the
+// folder (status 1).
+func TestCancelled(t *testing.T) {
+	data, _ := newData(t, push{repo: "app", tag: "v1"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb strings.Builder
+	if code := run(ctx, []string{"-data", data, "lock", "app"}, &out, &errb); code != exitFailed || !strings.Contains(errb.String(), "context canceled") {
+		t.Errorf("exit status %d, stderr %q", code, errb.String())
+	}
+	if !attributes(t, data, ref{repo: "app"}).WriteEnabled {
+		t.Error("the repository was locked")
+	}
+}
+
+// TestIsTerminal: buffers and regular files get no progress line.
+func TestIsTerminal(t *testing.T) {
+	if isTerminal(&strings.Builder{}) {
+		t.Error("a buffer is a terminal")
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Error("a regular file is a terminal")
+	}
+}

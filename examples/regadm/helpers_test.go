@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -94,33 +95,49 @@ func newData(t *testing.T, pushes ...push) (string, pushed) {
 // repo, under tg unless it is empty, and returns its digest.
 func pushImage(t *testing.T, reg *registry.Registry, repoName, tg string) digest.Digest {
 	t.Helper()
-	ctx := context.Background()
-	repo, err := reg.Repository(ctx, repoName)
+	d, err := pushSmallImage(context.Background(), reg, repoName, tg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return d
+}
+
+// pushSmallImage is pushImage for callers without a testing.T.
+func pushSmallImage(ctx context.Context, reg *registry.Registry, repoName, tg string) (digest.Digest, error) {
+	repo, err := reg.Repository(ctx, repoName)
+	if err != nil {
+		return "", err
 	}
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
 	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers"}, "nonce": digest.FromBytes(nonce).Encoded()})
-	put := func(mediaType string, b []byte) ocispec.Descriptor {
+	put := func(mediaType string, b []byte) (ocispec.Descriptor, error) {
 		d := digest.FromBytes(b)
 		if _, err := repo.Blobs().Put(ctx, d, int64(len(b)), bytes.NewReader(b)); err != nil {
-			t.Fatalf("put blob: %v", err)
+			return ocispec.Descriptor{}, fmt.Errorf("put blob: %w", err)
 		}
-		return ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(b))}
+		return ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(b))}, nil
+	}
+	config, err := put(ocispec.MediaTypeImageConfig, cfg)
+	if err != nil {
+		return "", err
+	}
+	layer, err := put(ocispec.MediaTypeImageLayerGzip, nonce)
+	if err != nil {
+		return "", err
 	}
 	m := ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispec.MediaTypeImageManifest,
-		Config:    put(ocispec.MediaTypeImageConfig, cfg),
-		Layers:    []ocispec.Descriptor{put(ocispec.MediaTypeImageLayerGzip, nonce)},
+		Config:    config,
+		Layers:    []ocispec.Descriptor{layer},
 	}
 	b, _ := json.Marshal(m)
 	desc, err := repo.Manifests().Put(ctx, b, registry.PutOptions{MediaType: ocispec.MediaTypeImageManifest, Tag: tg})
 	if err != nil {
-		t.Fatalf("push %s:%s: %v", repoName, tg, err)
+		return "", fmt.Errorf("push %s:%s: %w", repoName, tg, err)
 	}
-	return desc.Digest
+	return desc.Digest, nil
 }
 
 // withReg opens dir, runs fn and closes it.
