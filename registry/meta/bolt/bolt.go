@@ -27,6 +27,11 @@ const (
 	idKey      = "id"
 )
 
+var (
+	_ meta.Store          = (*Store)(nil)
+	_ meta.HealthReporter = (*Store)(nil)
+)
+
 // Store is a [meta.Store] in one bbolt file. It is safe for concurrent use.
 type Store struct {
 	db     *bbolt.DB

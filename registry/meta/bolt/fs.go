@@ -8,7 +8,7 @@ import (
 
 // fileSystem is what the write-ahead log does to files: every write, flush,
 // rename and directory sync of a segment goes through it, so tests can make
-// any of them fail (fault_test.go). The bbolt file itself is written by
+// any of them fail (faultfs_test.go). The bbolt file itself is written by
 // bbolt; a failing checkpoint is injected with a hook instead (hooks).
 type fileSystem interface {
 	// OpenFile opens a file as os.OpenFile does.

@@ -248,22 +248,6 @@ func (s *segment) close() error { return s.f.Close() }
 // errTorn reports a record cut short or failing its checksum.
 var errTorn = errors.New("torn or corrupt record")
 
-// readSegment checks the header of segment seq of database id at path (see
-// checkHeader) and calls fn with the payload of each of its records, in
-// order. It stops at the first record that is cut short or fails its
-// checksum and returns errTorn, wrapped.
-func readSegment(fsys fileSystem, path string, id dbID, seq uint64, fn func(payload []byte) error) error {
-	data, err := fsys.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	name := filepath.Base(path)
-	if err := checkHeader(name, data, id, seq); err != nil {
-		return err
-	}
-	return parseRecords(name, data[segmentHeader:], fn)
-}
-
 // parseRecords calls fn with each record of data, the bytes of a segment
 // after its header; name is the segment's file name, for errors.
 func parseRecords(name string, data []byte, fn func(payload []byte) error) error {
