@@ -89,7 +89,7 @@ func TestUsage(t *testing.T) {
 		{"lock-rules not an array", []string{"lock-rules", "set", file("obj.json", `{"tags": "v1"}`)}, "decode JSON"},
 		{"lock-rules null", []string{"lock-rules", "set", file("null.json", `null`)}, "want a JSON array"},
 		{"lock-rules unknown field", []string{"lock-rules", "set", file("lr-unknown.json", `[{"tag": "v1"}]`)}, `unknown field "tag"`},
-		{"lock-rules bad regex", []string{"lock-rules", "set", file("lr-regex.json", `[{"repositories": "prod/.*", "tags": "v[1"}]`)}, "rule 0"},
+		{"lock-rules bad regex", []string{"lock-rules", "set", file("lr-regex.json", `[{"repositories": "prod/.*"}, {"tags": "v[1"}]`)}, "lock rule 1"},
 		{"lock-rules show argument", []string{"lock-rules", "show", "x"}, `unexpected argument "x"`},
 	}
 	for _, tt := range tests {

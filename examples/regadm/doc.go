@@ -61,8 +61,8 @@
 //
 //	[{"repositories": "prod/.*", "tags": "^v[0-9]", "lockDelete": true}]
 //
-// ([] removes every rule). Patterns are checked with the policy package's
-// syntax before the data folder is opened.
+// ([] removes every rule). Patterns are checked (policy.CompileLockRules)
+// before the data folder is opened. Rules apply to tags created from then on.
 //
 // # Output
 //
@@ -80,7 +80,9 @@
 // not a regkit data folder (no meta.db: regadm never creates one) and one a
 // server holds: the metadata store keeps an exclusive lock on meta.db while
 // open, and regadm checks that lock without waiting and says that a server
-// holds the folder. Stop registryd first. (Against a running server through
+// holds the folder. Stop registryd first. regadm runs no background work
+// while it holds the folder: untagged retention deletes only through
+// retention sweep. (Against a running server through
 // its API, as acr purge works, is not supported yet.)
 //
 // # Exit status

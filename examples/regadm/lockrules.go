@@ -61,9 +61,8 @@ func runLockRulesSet(ctx context.Context, e *env, args []string) error {
 }
 
 // readLockRules reads a rules file: a JSON array of registry.LockRule with
-// no unknown fields. Each rule's patterns are checked with the policy
-// package's syntax and anchoring (a repository pattern anchored, a tag
-// pattern not), which lock rules share.
+// no unknown fields, whose patterns compile (policy.CompileLockRules, as
+// SetLockRules checks them).
 func readLockRules(path string) ([]registry.LockRule, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -76,11 +75,8 @@ func readLockRules(path string) ([]registry.LockRule, error) {
 	if rules == nil {
 		return nil, usagef("lock rules %s: want a JSON array ([] removes every rule)", path)
 	}
-	for i, r := range rules {
-		check := policy.Policy{Keep: []policy.KeepRule{{Repositories: r.Repositories, Tags: r.Tags}}}
-		if _, err := policy.Compile(check, policy.CompileOptions{}); err != nil {
-			return nil, usagef("lock rules %s: rule %d: %w", path, i, err)
-		}
+	if _, err := policy.CompileLockRules(rules, 0); err != nil {
+		return nil, usagef("lock rules %s: %w", path, err)
 	}
 	return rules, nil
 }

@@ -63,7 +63,9 @@ func openData(ctx context.Context, dir string) (*registry.Registry, error) {
 	if held {
 		return nil, &heldError{dir: dir}
 	}
-	reg, err := registry.Open(dir)
+	// No background retention sweep: regadm deletes only what it is asked
+	// to (retention sweep runs it on demand).
+	reg, err := registry.Open(dir, registry.WithRetentionInterval(0))
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			// A server took the lock between the check and the open.
