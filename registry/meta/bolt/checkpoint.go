@@ -76,8 +76,9 @@ func (s *Store) checkpoint() error {
 	l.mu.Unlock()
 	_ = old.close()
 
-	err = s.apply(old.seq, flushing)
-	if err == nil {
+	if err = s.apply(old.seq, flushing); err != nil {
+		err = s.fail("checkpoint", err) // before a waiting writer can go on
+	} else {
 		l.layersMu.Lock()
 		l.flushing = nil
 		l.layersMu.Unlock()
@@ -87,7 +88,7 @@ func (s *Store) checkpoint() error {
 	l.room.Broadcast()
 	l.mu.Unlock()
 	if err != nil {
-		return s.fail("checkpoint", err)
+		return err
 	}
 	if seqs, err := segments(l.fsys, l.path); err == nil {
 		for _, seq := range seqs {
