@@ -89,7 +89,11 @@ func summary(res *registry.PurgeResult) string {
 		s += fmt.Sprintf("; skipped %s", plural(len(res.Skipped), "planned deletion"))
 	}
 	if res.Untagged > 0 {
-		s += fmt.Sprintf("; %s left untagged", plural(res.Untagged, "manifest"))
+		lost := "lost their last tag"
+		if res.Untagged == 1 {
+			lost = "lost its last tag"
+		}
+		s += fmt.Sprintf("; %s %s", plural(res.Untagged, "manifest"), lost)
 	}
 	return s + "."
 }

@@ -81,7 +81,7 @@ func TestWriteResult(t *testing.T) {
 			"deleted team/app manifest " + sd("one") + " no tags left, updated 2026-10-30 10:00:00Z before cutoff 2026-11-01 10:00:00Z",
 			"deleted team/app manifest " + sd("signature") + " referrer of deleted " + sd("one"),
 			"skipped web tag old -> " + sd("three") + " the tag moved since the snapshot (planned: matched filter web:.*, updated 2026-10-30 10:00:00Z before cutoff 2026-11-01 10:00:00Z)",
-			"Deleted 2 tags and 2 manifests in 2 repositories; skipped 1 planned deletion; 1 manifest left untagged.",
+			"Deleted 2 tags and 2 manifests in 2 repositories; skipped 1 planned deletion; 1 manifest lost its last tag.",
 		}},
 		{"dry run verbose", true, true, []string{
 			"Dry run at 2026-12-01 10:00:00Z: nothing was deleted.",
@@ -95,7 +95,7 @@ func TestWriteResult(t *testing.T) {
 			"kept team/app tag latest -> " + sd("two") + " no rule selects it",
 			"kept team/app manifest " + sd("two") + " still tagged",
 			"kept web tag pinned -> " + sd("three") + " protected by keep rule keep[0]",
-			"Would delete 2 tags and 2 manifests in 2 repositories; skipped 1 planned deletion; 1 manifest left untagged.",
+			"Would delete 2 tags and 2 manifests in 2 repositories; skipped 1 planned deletion; 1 manifest lost its last tag.",
 		}},
 	}
 	for _, tt := range tests {

@@ -224,7 +224,7 @@ func TestPurgeText(t *testing.T) {
 		"matched filter app:^v, updated ",
 		"kept app tag v3 -> sha256:",
 		"kept app tag latest -> sha256:",
-		"Would delete 2 tags and 0 manifests in 1 repository; 2 manifests left untagged.",
+		"Would delete 2 tags and 0 manifests in 1 repository; 2 manifests lost their last tag.",
 	} {
 		if !strings.Contains(strings.Join(fields(stdout), "\n"), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
