@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/policy"
 	"github.com/regkit/regkit/registry"
@@ -262,5 +268,55 @@ func TestPolicyApply(t *testing.T) {
 	}
 	if got := tags(t, data, "app"); !slices.Equal(got, []string{"latest", "v1", "v3"}) {
 		t.Errorf("app's tags: %v", got)
+	}
+}
+
+// TestPurgeReferrer: a signature goes with its image, and the table says
+// so.
+func TestPurgeReferrer(t *testing.T) {
+	need(t, apiPurge)
+	data, imgs := newData(t, push{repo: "app", tag: "v1", age: 10 * day})
+	subject := imgs.find(t, "app", "v1").digest
+	var sig digest.Digest
+	withReg(t, data, func(reg *registry.Registry) {
+		ctx := context.Background()
+		repo := repoOf(t, reg, "app")
+		desc, err := repo.Manifests().Stat(ctx, subject.String(), registry.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		empty := []byte("{}")
+		if _, err := repo.Blobs().Put(ctx, digest.FromBytes(empty), 2, bytes.NewReader(empty)); err != nil {
+			t.Fatal(err)
+		}
+		m := ocispec.Manifest{
+			Versioned:    specs.Versioned{SchemaVersion: 2},
+			MediaType:    ocispec.MediaTypeImageManifest,
+			ArtifactType: "application/vnd.example.signature",
+			Config:       ocispec.Descriptor{MediaType: ocispec.MediaTypeEmptyJSON, Digest: digest.FromBytes(empty), Size: 2},
+			Layers:       []ocispec.Descriptor{{MediaType: ocispec.MediaTypeEmptyJSON, Digest: digest.FromBytes(empty), Size: 2}},
+			Subject:      &desc,
+		}
+		b, _ := json.Marshal(m)
+		d, err := repo.Manifests().Put(ctx, b, registry.PutOptions{MediaType: ocispec.MediaTypeImageManifest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig = d.Digest
+	})
+	code, stdout, stderr := regadm(t, "-data", data, "purge", "--filter", "app:.*", "--ago", "0d", "--untagged")
+	if code != exitOK {
+		t.Fatalf("exit status %d: %s", code, stderr)
+	}
+	out := strings.Join(fields(stdout), "\n")
+	for _, want := range []string{
+		"deleted app tag v1 -> " + shortDigest(subject) + " matched filter app:.*",
+		"deleted app manifest " + shortDigest(subject) + " no tags left",
+		"deleted app manifest " + shortDigest(sig) + " referrer of deleted " + shortDigest(subject),
+		"Deleted 1 tag and 2 manifests in 1 repository",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
 	}
 }

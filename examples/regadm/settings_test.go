@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regkit/regkit/policy"
 	"github.com/regkit/regkit/registry"
 )
 
@@ -99,5 +100,42 @@ func TestLockRules(t *testing.T) {
 	code, stdout, stderr = regadm(t, "-data", data, "lock-rules", "set", writeFile(t, "none.json", "[]"))
 	if code != exitOK || stdout != "No lock rules.\n" {
 		t.Errorf("clear: exit status %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestRetentionSweep: with retention enabled, a manifest untagged since is
+// deleted by retention sweep (not by a background sweep: regadm runs none),
+// and one untagged before the policy was enabled stays.
+func TestRetentionSweep(t *testing.T) {
+	need(t, apiRetention)
+	data, imgs := newData(t, push{repo: "app", tag: "v1"}, push{repo: "app", tag: "v2"}, push{repo: "app", tag: ""})
+	if code, _, stderr := regadm(t, "-data", data, "retention", "set", "--enabled=true", "--days=0"); code != exitOK {
+		t.Fatalf("set: exit status %d: %s", code, stderr)
+	}
+	withReg(t, data, func(reg *registry.Registry) {
+		if err := repoOf(t, reg, "app").Tags().Untag(context.Background(), "v1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	dry := purgeJSON(t, "-data", data, "retention", "sweep", "--dry-run")
+	res := purgeJSON(t, "-data", data, "retention", "sweep")
+	want := []string{"app@" + imgs.find(t, "app", "v1").digest.String()}
+	if got := deleted(res); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("deleted %v, want %v", got, want)
+	}
+	if got := deleted(dry); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("dry run planned %v, want %v", got, want)
+	}
+	for _, it := range res.Deleted {
+		if it.Reason.Code != policy.ReasonRetention {
+			t.Errorf("%s: reason %+v", it.Digest, it.Reason)
+		}
+	}
+	if got := tags(t, data, "app"); strings.Join(got, " ") != "v2" {
+		t.Errorf("app's tags: %v", got)
+	}
+	code, stdout, stderr := regadm(t, "-data", data, "retention", "sweep")
+	if code != exitOK || !strings.Contains(stdout, "Deleted 0 tags and 0 manifests") {
+		t.Errorf("second sweep: exit status %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
