@@ -102,6 +102,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return e.exit(&usageError{err: errors.New("no command given"), reported: false})
 	}
 	if rest[0] == "help" {
+		if cmd, _ := findCommand(rest[1:]); cmd != nil {
+			return e.exit(cmd.run(ctx, e, []string{"-h"}))
+		}
 		e.usage(fs)
 		return exitOK
 	}
@@ -118,6 +121,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // findCommand finds the command args start with and how many words name
 // it. Without a match, n is how many words were looked at.
 func findCommand(args []string) (*command, int) {
+	if len(args) == 0 {
+		return nil, 0
+	}
 	cmds := commands()
 	for i := range cmds {
 		words := strings.Fields(cmds[i].name)

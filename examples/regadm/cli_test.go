@@ -124,7 +124,11 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%v: no usage in stderr:\n%s", args, stderr)
 		}
 	}
-	_, _, stderr := regadm(t, "help")
+	code, _, stderr := regadm(t, "help", "retention", "set")
+	if code != exitOK || !strings.Contains(stderr, "usage: regadm [-data DIR] [-output text|json] retention set") || !strings.Contains(stderr, "-days") {
+		t.Errorf("help retention set: exit status %d, stderr:\n%s", code, stderr)
+	}
+	_, _, stderr = regadm(t, "help")
 	for _, c := range commands() {
 		if !strings.Contains(stderr, c.name) {
 			t.Errorf("usage lacks command %q", c.name)
