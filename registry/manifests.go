@@ -251,7 +251,11 @@ func (ms *Manifests) Get(ctx context.Context, ref string, opts GetOptions) (*Man
 		return nil, err
 	}
 	defer ms.repo.reg.leave()
-	return ms.get(ctx, ref, opts, true)
+	m, err := ms.get(ctx, ref, opts, true)
+	if err == nil {
+		ms.repo.reg.recordPull(ms.repo.name, ref, m.Descriptor.Digest)
+	}
+	return m, err
 }
 
 // Stat returns the descriptor of the manifest a tag or digest names, after

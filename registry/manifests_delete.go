@@ -147,6 +147,9 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, check bool) err
 		if err := schema.ManifestTags.Delete(t, name, dgst, tn); err != nil {
 			return err
 		}
+		if err := schema.Pulls.Delete(t, name, schema.PullTag, tn); err != nil {
+			return err
+		}
 		repo.rec.TagCount--
 	}
 	if !rec.UntaggedSince.IsZero() {
@@ -174,6 +177,9 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, check bool) err
 		return err
 	}
 	if err := schema.Manifests.Delete(t, name, dgst); err != nil {
+		return err
+	}
+	if err := schema.Pulls.Delete(t, name, schema.PullManifest, dgst.String()); err != nil {
 		return err
 	}
 	repo.rec.ManifestCount--

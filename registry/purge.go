@@ -159,9 +159,24 @@ func (r *Registry) snapshot(ctx context.Context, name string) (*policy.Snapshot,
 		if err != nil {
 			return err
 		}
-		return schema.Children.ScanRepo(tx, name, func(child, parent digest.Digest) bool {
+		err = schema.Children.ScanRepo(tx, name, func(child, parent digest.Digest) bool {
 			if i, ok := index[parent]; ok {
 				s.Manifests[i].Children = append(s.Manifests[i].Children, child)
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		tags := make(map[string]int, len(s.Tags))
+		for i := range s.Tags {
+			tags[s.Tags[i].Name] = i
+		}
+		return schema.Pulls.ScanRepo(tx, name, func(kind, ref string, at time.Time) bool {
+			if i, ok := index[digest.Digest(ref)]; ok && kind == schema.PullManifest {
+				s.Manifests[i].LastPulled = at
+			} else if i, ok := tags[ref]; ok && kind == schema.PullTag {
+				s.Tags[i].LastPulled = at
 			}
 			return true
 		})

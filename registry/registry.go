@@ -50,6 +50,8 @@ type Registry struct {
 	// write transaction; nil: none.
 	lockRules  atomic.Pointer[policy.LockRules]
 	settingsMu sync.Mutex
+	// pulls gathers pulls between flushes (WithPullRecording); nil: off.
+	pulls *pullRecorder
 }
 
 type options struct {
@@ -64,6 +66,7 @@ type options struct {
 
 	manifestCacheBytes int64
 	retentionInterval  time.Duration
+	pullInterval       time.Duration
 }
 
 // Option configures a Registry.
@@ -140,11 +143,12 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 
 		manifestCacheBytes: 8 << 20,
 		retentionInterval:  time.Minute,
+		pullInterval:       time.Minute,
 	}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.grace < 0 || o.uploadTTL < 0 || o.gcInterval < 0 || o.retentionInterval < 0 {
+	if o.grace < 0 || o.uploadTTL < 0 || o.gcInterval < 0 || o.retentionInterval < 0 || o.pullInterval < 0 {
 		return nil, errorf(ErrInvalid, "negative duration option")
 	}
 	if err := schema.Open(context.Background(), store); err != nil {
@@ -166,6 +170,11 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 	if o.gcInterval > 0 {
 		r.bg.Add(1)
 		go r.every(o.gcInterval, func(ctx context.Context) { _, _ = r.Collect(ctx, CollectOptions{}) })
+	}
+	if o.pullInterval > 0 {
+		r.pulls = newPullRecorder()
+		r.bg.Add(1)
+		go r.every(o.pullInterval, func(ctx context.Context) { _ = r.flushPulls(ctx) })
 	}
 	if o.retentionInterval > 0 {
 		r.bg.Add(1)
@@ -191,6 +200,8 @@ func (r *Registry) Close() error {
 		close(r.stop)
 		r.bg.Wait()
 		<-idle
+		// Pulls gathered since the last flush, while the stores are open.
+		r.closeErr = r.flushPulls(context.Background())
 		r.events.close()
 		for _, c := range r.closers {
 			r.closeErr = errors.Join(r.closeErr, c())

@@ -93,6 +93,9 @@ func removeTag(t *txn, repo *repoState, name string, dgst digest.Digest) error {
 	if err := schema.Tags.Delete(t, repo.name, name); err != nil {
 		return err
 	}
+	if err := schema.Pulls.Delete(t, repo.name, schema.PullTag, name); err != nil {
+		return err
+	}
 	repo.rec.TagCount--
 	return tagLeft(t, repo.name, dgst, name)
 }

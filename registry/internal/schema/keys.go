@@ -23,6 +23,7 @@ const (
 	tSession    = 's'
 	tVersion    = 'v'
 	tSetting    = 'S'
+	tPull       = 'p'
 )
 
 // key joins a table tag and parts with 0x00 separators.

@@ -332,3 +332,39 @@ func (SettingTable) Get(tx meta.Tx, name string, v any) (found bool, err error) 
 func (SettingTable) Put(tx meta.Tx, name string, v any) error {
 	return put(tx, key(tSetting, name), v)
 }
+
+// PullTable is table p: the last recorded pull of each manifest (kind
+// PullManifest, name its digest) and of each tag (kind PullTag), as 8 bytes
+// of big-endian Unix nanoseconds.
+type PullTable struct{}
+
+// Pulls is the last-pull table.
+var Pulls PullTable
+
+// The kinds of Pulls entries.
+const (
+	PullManifest = "m"
+	PullTag      = "t"
+)
+
+// Put records that name (of kind PullManifest or PullTag) in repo was last
+// pulled at.
+func (PullTable) Put(tx meta.Tx, repo, kind, name string, at time.Time) error {
+	return tx.Put(key(tPull, repo, kind, name), []byte(timeKey(at)))
+}
+
+// Delete removes the record of name in repo.
+func (PullTable) Delete(tx meta.Tx, repo, kind, name string) error {
+	return tx.Delete(key(tPull, repo, kind, name))
+}
+
+// ScanRepo calls fn for every pull record of repo until fn returns false.
+func (PullTable) ScanRepo(tx meta.Tx, repo string, fn func(kind, name string, at time.Time) bool) error {
+	return tx.Scan(meta.Prefix(prefix(tPull, repo)), func(k, v []byte) bool {
+		p := splitKey(k)
+		if len(p) != 3 || len(v) != 8 {
+			return true
+		}
+		return fn(p[1], p[2], time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC())
+	})
+}
