@@ -16,7 +16,7 @@ func TestPullRecording(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	// An interval far longer than the test: only Close and explicit
 	// flushes write.
-	r, err := Open(dir, WithClock(clk.now), WithPullRecording(time.Hour), WithRetentionInterval(0))
+	r, err := Open(dir, WithClock(clk.now), WithPullRecording(time.Hour), WithSweepInterval(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestPullRecording(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if r, err = Open(dir, WithClock(clk.now), WithPullRecording(time.Hour), WithRetentionInterval(0)); err != nil {
+	if r, err = Open(dir, WithClock(clk.now), WithPullRecording(time.Hour), WithSweepInterval(0)); err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()

@@ -91,6 +91,11 @@ func (r *Registry) Purge(ctx context.Context, p policy.Policy, opts PurgeOptions
 		return nil, err
 	}
 	defer r.leave()
+	return r.purge(ctx, "purge", p, opts)
+}
+
+// purge runs p as Purge does, recording the run under kind.
+func (r *Registry) purge(ctx context.Context, kind string, p policy.Policy, opts PurgeOptions) (*PurgeResult, error) {
 	ev, err := policy.Compile(p, policy.CompileOptions{MatchTimeout: opts.MatchTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("registry: purge: %w", err)
@@ -108,7 +113,7 @@ func (r *Registry) Purge(ctx context.Context, p policy.Policy, opts PurgeOptions
 	if err != nil {
 		return nil, err
 	}
-	return r.runPlans(ctx, ev, repos, opts)
+	return r.runPlans(ctx, kind, ev, repos, opts)
 }
 
 // Snapshot returns repository name as policy sees it, read in one
@@ -195,10 +200,12 @@ type purgeRun struct {
 	reported int
 }
 
-// runPlans snapshots, evaluates and carries out each of repos in turn.
-func (r *Registry) runPlans(ctx context.Context, ev *policy.Evaluator, repos []string, opts PurgeOptions) (*PurgeResult, error) {
+// runPlans snapshots, evaluates and carries out each of repos in turn, and
+// leaves a record of the run (kind names it: purge, retention, policy:NAME).
+func (r *Registry) runPlans(ctx context.Context, kind string, ev *policy.Evaluator, repos []string, opts PurgeOptions) (res *PurgeResult, err error) {
 	now := r.now()
 	run := &purgeRun{r: r, opts: opts, res: &PurgeResult{DryRun: opts.DryRun, Time: now}}
+	defer func() { r.recordRun(kind, now, run.res, err) }()
 	run.prog.Repositories = len(repos)
 	for _, name := range repos {
 		if err := ctx.Err(); err != nil {

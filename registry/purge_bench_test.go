@@ -42,7 +42,7 @@ func BenchmarkPurge100k(b *testing.B) {
 	const n = 100_000
 	for range b.N {
 		b.StopTimer()
-		r, err := Open(b.TempDir(), WithRetentionInterval(0))
+		r, err := Open(b.TempDir(), WithSweepInterval(0))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func BenchmarkRetentionSweep100k(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-		r, err := Open(b.TempDir(), WithClock(clk.now), WithRetentionInterval(0))
+		r, err := Open(b.TempDir(), WithClock(clk.now), WithSweepInterval(0))
 		if err != nil {
 			b.Fatal(err)
 		}

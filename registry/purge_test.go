@@ -62,7 +62,7 @@ func TestPurge(t *testing.T) {
 	backends(t, func(t *testing.T, newReg func(opts ...Option) *Registry) {
 		ctx := context.Background()
 		clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-		r := newReg(WithClock(clk.now), WithRetentionInterval(0))
+		r := newReg(WithClock(clk.now), WithSweepInterval(0))
 		app := repoOf(t, r, "team/app")
 		other := repoOf(t, r, "other")
 
@@ -170,7 +170,7 @@ func TestPurgeIncludeLocked(t *testing.T) {
 func TestPurgeRechecks(t *testing.T) {
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	r, _ := NewMemory(WithClock(clk.now), WithRetentionInterval(0))
+	r, _ := NewMemory(WithClock(clk.now), WithSweepInterval(0))
 	defer r.Close()
 	app := repoOf(t, r, "app")
 	moved := pushImage(t, app, "moved", 1)
@@ -245,7 +245,7 @@ func TestPurgeRechecks(t *testing.T) {
 func TestPurgeRacingPushes(t *testing.T) {
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	r, err := Open(t.TempDir(), WithClock(clk.now), WithRetentionInterval(0))
+	r, err := Open(t.TempDir(), WithClock(clk.now), WithSweepInterval(0))
 	if err != nil {
 		t.Fatal(err)
 	}

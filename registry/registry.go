@@ -67,6 +67,7 @@ type options struct {
 	manifestCacheBytes int64
 	retentionInterval  time.Duration
 	pullInterval       time.Duration
+	runHistory         time.Duration
 }
 
 // Option configures a Registry.
@@ -144,6 +145,7 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		manifestCacheBytes: 8 << 20,
 		retentionInterval:  time.Minute,
 		pullInterval:       time.Minute,
+		runHistory:         7 * 24 * time.Hour,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -178,7 +180,7 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 	}
 	if o.retentionInterval > 0 {
 		r.bg.Add(1)
-		go r.every(o.retentionInterval, func(ctx context.Context) { _, _ = r.SweepRetention(ctx, PurgeOptions{}) })
+		go r.every(o.retentionInterval, func(ctx context.Context) { _, _ = r.Sweep(ctx, PurgeOptions{}) })
 	}
 	return r, nil
 }

@@ -29,10 +29,10 @@ type RetentionPolicy struct {
 // retentionSetting names the setting in the metadata store.
 const retentionSetting = "retention"
 
-// WithRetentionInterval sets how often the background sweep of untagged
-// retention runs while the policy is enabled (default one minute; 0 turns
-// the background sweep off, leaving SweepRetention to the host).
-func WithRetentionInterval(d time.Duration) Option {
+// WithSweepInterval sets how often the background sweep (Sweep: untagged
+// retention while enabled, and every stored policy) runs (default one
+// minute; 0 turns the background sweep off, leaving Sweep to the host).
+func WithSweepInterval(d time.Duration) Option {
 	return func(o *options) { o.retentionInterval = d }
 }
 
@@ -130,5 +130,5 @@ func (r *Registry) SweepRetention(ctx context.Context, opts PurgeOptions) (*Purg
 	if err != nil {
 		return nil, fmt.Errorf("registry: retention: %w", err)
 	}
-	return r.runPlans(ctx, ev, repos, opts)
+	return r.runPlans(ctx, "retention", ev, repos, opts)
 }

@@ -13,7 +13,7 @@ func TestRetention(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	r, err := Open(dir, WithClock(clk.now), WithRetentionInterval(0))
+	r, err := Open(dir, WithClock(clk.now), WithSweepInterval(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestRetention(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if r, err = Open(dir, WithClock(clk.now), WithRetentionInterval(0)); err != nil {
+	if r, err = Open(dir, WithClock(clk.now), WithSweepInterval(0)); err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
@@ -104,7 +104,7 @@ func TestRetention(t *testing.T) {
 func TestLockRules(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	r, err := Open(dir, WithRetentionInterval(0))
+	r, err := Open(dir, WithSweepInterval(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestLockRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Close()
-	if r, err = Open(dir, WithRetentionInterval(0)); err != nil {
+	if r, err = Open(dir, WithSweepInterval(0)); err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()

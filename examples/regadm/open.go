@@ -65,7 +65,7 @@ func openData(ctx context.Context, dir string) (*registry.Registry, error) {
 	}
 	// No background retention sweep: regadm deletes only what it is asked
 	// to (retention sweep runs it on demand).
-	reg, err := registry.Open(dir, registry.WithRetentionInterval(0))
+	reg, err := registry.Open(dir, registry.WithSweepInterval(0))
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			// A server took the lock between the check and the open.

@@ -25,6 +25,7 @@
 //	v 0 schema                        the schema version (decimal text)
 //	S 0 name                          a registry setting (JSON): retention, lockRules
 //	p 0 repo 0 kind 0 name            last pull of a manifest (m, digest) or tag (t, name)
+//	R 0 time 0 id                     record of a purge or sweep run (JSON)
 //
 // time is 8 bytes big-endian Unix nanoseconds, so scans run in time order.
 //

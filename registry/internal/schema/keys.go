@@ -24,6 +24,7 @@ const (
 	tVersion    = 'v'
 	tSetting    = 'S'
 	tPull       = 'p'
+	tRun        = 'R'
 )
 
 // key joins a table tag and parts with 0x00 separators.

@@ -368,3 +368,52 @@ func (PullTable) ScanRepo(tx meta.Tx, repo string, fn func(kind, name string, at
 		return fn(p[1], p[2], time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC())
 	})
 }
+
+// RunTable is table R: records of purge and sweep runs (JSON), by the time
+// they started.
+type RunTable struct{}
+
+// Runs is the run records table.
+var Runs RunTable
+
+// Put stores the record of a run that started at.
+func (RunTable) Put(tx meta.Tx, at time.Time, id string, v any) error {
+	return put(tx, key(tRun, timeKey(at), id), v)
+}
+
+// Scan decodes records newest first into a fresh value from newRec and calls
+// fn with it, until fn returns false.
+func (RunTable) Scan(tx meta.Tx, newRec func() any, fn func(rec any) bool) error {
+	var derr error
+	err := tx.Scan(meta.Range{Start: prefix(tRun), End: meta.PrefixEnd(prefix(tRun)), Reverse: true}, func(k, v []byte) bool {
+		rec := newRec()
+		if derr = json.Unmarshal(v, rec); derr != nil {
+			derr = fmt.Errorf("registry: corrupt run record %q: %w: %w", k, derr, errdef.ErrUnavailable)
+			return false
+		}
+		return fn(rec)
+	})
+	if derr != nil {
+		return derr
+	}
+	return err
+}
+
+// Prune deletes the records of runs started before until, at most limit of
+// them, and reports how many it deleted.
+func (RunTable) Prune(tx meta.Tx, until time.Time, limit int) (int, error) {
+	var keys [][]byte
+	err := tx.Scan(meta.Range{Start: prefix(tRun), End: append(prefix(tRun), timeKey(until)...)}, func(k, _ []byte) bool {
+		keys = append(keys, append([]byte(nil), k...))
+		return len(keys) < limit
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
