@@ -123,9 +123,11 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, check bool) err
 	if err := schema.Details.Load(t, name, dgst, &rec); err != nil {
 		return err
 	}
-	tagNames, err := schema.ManifestTags.List(t, name, dgst)
-	if err != nil {
-		return err
+	var tagNames []string
+	if rec.Tags > 0 { // an untagged manifest (most of a purge) needs no scan
+		if tagNames, err = schema.ManifestTags.List(t, name, dgst); err != nil {
+			return err
+		}
 	}
 	tags := make([]tag.Item, 0, len(tagNames))
 	for _, tn := range tagNames {
