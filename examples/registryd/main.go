@@ -33,6 +33,7 @@ type config struct {
 	maxUploads                   int
 	debugAddr                    string
 	gcInterval, shutdown         time.Duration
+	sweepInterval, pullInterval  time.Duration
 }
 
 func env(name, def string) string {
@@ -59,6 +60,8 @@ func parseFlags(args []string) (config, error) {
 	}
 	fs.DurationVar(&c.gcInterval, "gc-interval", gc, "garbage collection interval (0: off)")
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 30*time.Second, "how long running requests may finish on shutdown")
+	fs.DurationVar(&c.sweepInterval, "sweep-interval", time.Minute, "how often untagged retention and stored policies run (0: off)")
+	fs.DurationVar(&c.pullInterval, "pull-interval", time.Minute, "how often last-pull times are written (0: not recorded)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -79,7 +82,8 @@ func run(args []string) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	reg, err := registry.Open(c.data, registry.WithBackgroundGC(c.gcInterval), registry.WithMaxUploads(c.maxUploads))
+	reg, err := registry.Open(c.data, registry.WithBackgroundGC(c.gcInterval), registry.WithMaxUploads(c.maxUploads),
+		registry.WithSweepInterval(c.sweepInterval), registry.WithPullRecording(c.pullInterval))
 	if err != nil {
 		return err
 	}
