@@ -74,6 +74,11 @@ func commands() []command {
 	return []command{
 		{"purge", "--filter REPO:TAG... --ago AGE [flags]", "delete tags and untagged manifests as acr purge does", runPurge},
 		{"policy apply", "FILE.json [--dry-run] [--concurrency N]", "run a policy.Policy read from JSON", runPolicyApply},
+		{"policy set", "NAME FILE.json", "store a policy that every sweep runs", runPolicySet},
+		{"policy list", "", "list the stored policies", runPolicyList},
+		{"policy delete", "NAME", "remove a stored policy", runPolicyDelete},
+		{"sweep", "[--dry-run] [--concurrency N]", "run untagged retention and every stored policy now", runSweep},
+		{"runs", "[--n N]", "list the records of past purges and sweeps, newest first", runRuns},
 		{"retention show", "", "show the untagged-manifest retention setting", runRetentionShow},
 		{"retention set", "[--enabled=true|false] [--days N]", "change the untagged-manifest retention setting", runRetentionSet},
 		{"retention sweep", "[--dry-run] [--concurrency N]", "delete the untagged manifests retention says are due, now", runRetentionSweep},

@@ -16,7 +16,6 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/regkit/regkit/policy"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/tag"
 )
@@ -206,38 +205,6 @@ func attributes(t *testing.T, dir string, r ref) tag.Attributes {
 		}
 	})
 	return a
-}
-
-// API names for need.
-const (
-	apiPurge     = "purge"
-	apiRetention = "retention"
-	apiLockRules = "lock rules"
-)
-
-// need skips the test while the named part of the registry's purge API
-// (registry/purge.go) is still a stub answering ErrUnsupported.
-func need(t *testing.T, api string) {
-	t.Helper()
-	reg, err := registry.NewMemory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	ctx := context.Background()
-	switch api {
-	case apiPurge:
-		_, err = reg.Purge(ctx, policy.Policy{Purge: &policy.Purge{Filters: []string{"x:.*"}, Ago: "1d"}}, registry.PurgeOptions{DryRun: true})
-	case apiRetention:
-		_, err = reg.Retention(ctx)
-	case apiLockRules:
-		_, err = reg.LockRules(ctx)
-	default:
-		t.Fatalf("unknown API %q", api)
-	}
-	if errors.Is(err, registry.ErrUnsupported) {
-		t.Skipf("registry %s API not implemented yet: %v", api, err)
-	}
 }
 
 // writeFile writes content to a file in a temporary folder and returns its

@@ -75,7 +75,6 @@ func tagReason(res *registry.PurgeResult, repo, name string) policy.Reason {
 }
 
 func TestPurge(t *testing.T) {
-	need(t, apiPurge)
 	tests := []struct {
 		name  string
 		setup [][]string // regadm runs before the purge
@@ -217,7 +216,6 @@ func TestPurge(t *testing.T) {
 // TestPurgeText: the table names what went and why, and the summary
 // counts it.
 func TestPurgeText(t *testing.T) {
-	need(t, apiPurge)
 	data, _ := purgeData(t)
 	code, stdout, stderr := regadm(t, "-data", data, "purge", "--filter", "app:^v", "--ago", "5d", "--dry-run", "--verbose")
 	if code != exitOK {
@@ -249,7 +247,6 @@ func TestPurgeText(t *testing.T) {
 }
 
 func TestPolicyApply(t *testing.T) {
-	need(t, apiPurge)
 	data, _ := purgeData(t)
 	file := writeFile(t, "policy.json", `{
 		"purge": {"filters": ["app:^v", "web:.*"], "ago": "5d"},
@@ -274,7 +271,6 @@ func TestPolicyApply(t *testing.T) {
 // TestPurgeReferrer: a signature goes with its image, and the table says
 // so.
 func TestPurgeReferrer(t *testing.T) {
-	need(t, apiPurge)
 	data, imgs := newData(t, push{repo: "app", tag: "v1", age: 10 * day})
 	subject := imgs.find(t, "app", "v1").digest
 	var sig digest.Digest

@@ -11,7 +11,6 @@ import (
 )
 
 func TestRetention(t *testing.T) {
-	need(t, apiRetention)
 	data, _ := newData(t)
 	steps := []struct {
 		args    []string
@@ -53,7 +52,6 @@ func TestRetention(t *testing.T) {
 }
 
 func TestLockRules(t *testing.T) {
-	need(t, apiLockRules)
 	data, _ := newData(t, push{repo: "prod/api", tag: "v1"})
 	code, stdout, stderr := regadm(t, "-data", data, "lock-rules", "show")
 	if code != exitOK || stdout != "No lock rules.\n" {
@@ -107,7 +105,6 @@ func TestLockRules(t *testing.T) {
 // deleted by retention sweep (not by a background sweep: regadm runs none),
 // and one untagged before the policy was enabled stays.
 func TestRetentionSweep(t *testing.T) {
-	need(t, apiRetention)
 	data, imgs := newData(t, push{repo: "app", tag: "v1"}, push{repo: "app", tag: "v2"}, push{repo: "app", tag: ""})
 	if code, _, stderr := regadm(t, "-data", data, "retention", "set", "--enabled=true", "--days=0"); code != exitOK {
 		t.Fatalf("set: exit status %d: %s", code, stderr)
