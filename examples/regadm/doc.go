@@ -33,6 +33,19 @@
 // registry.Registry.Purge. A policy without "purge" or "untaggedRetention"
 // would delete nothing and is refused.
 //
+//	policy set NAME FILE.json
+//	policy list
+//	policy delete NAME
+//
+// Store, list or remove policies that every sweep runs (registry.Registry
+// SetPolicy; registryd sweeps every -sweep-interval).
+//
+//	sweep [--dry-run] [--concurrency N] [--verbose]
+//	runs [--n N]
+//
+// sweep runs untagged retention (when enabled) and every stored policy now;
+// runs lists the records every purge and sweep leaves, newest first.
+//
 //	retention show
 //	retention set [--enabled=true|false] [--days N]
 //	retention sweep [--dry-run] [--concurrency N] [--verbose]
