@@ -20,7 +20,6 @@ type eval struct {
 	tagDec     []Decision // by index in s.Tags
 	manDec     []Decision // by index in s.Manifests
 	byDigest   map[digest.Digest]int
-	tagsOf     map[digest.Digest][]int
 	parents    map[digest.Digest][]digest.Digest
 	referrers  map[digest.Digest][]digest.Digest
 	untagged   map[digest.Digest]bool // no tags left after the tag pass
@@ -38,7 +37,6 @@ func (e *Evaluator) Evaluate(s *Snapshot, now time.Time) *Plan {
 		tagDec:     make([]Decision, len(s.Tags)),
 		manDec:     make([]Decision, len(s.Manifests)),
 		byDigest:   make(map[digest.Digest]int, len(s.Manifests)),
-		tagsOf:     make(map[digest.Digest][]int, len(s.Manifests)),
 		parents:    map[digest.Digest][]digest.Digest{},
 		referrers:  map[digest.Digest][]digest.Digest{},
 		untagged:   make(map[digest.Digest]bool, len(s.Manifests)),
@@ -63,9 +61,6 @@ func (v *eval) index() {
 		if m.Subject != "" {
 			v.referrers[m.Subject] = append(v.referrers[m.Subject], m.Digest)
 		}
-	}
-	for i, t := range v.s.Tags {
-		v.tagsOf[t.Digest] = append(v.tagsOf[t.Digest], i)
 	}
 }
 

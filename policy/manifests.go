@@ -10,17 +10,20 @@ import (
 
 // manifests decides every manifest, after the tags are decided.
 func (v *eval) manifests() {
-	for _, m := range v.s.Manifests {
-		left, had := 0, 0
-		for _, ti := range v.tagsOf[m.Digest] {
-			had++
-			if !v.tagDec[ti].Delete {
-				left++
+	had := make([]int32, len(v.s.Manifests))
+	left := make([]int32, len(v.s.Manifests))
+	for i := range v.s.Tags {
+		if mi, ok := v.byDigest[v.s.Tags[i].Digest]; ok {
+			had[mi]++
+			if !v.tagDec[i].Delete {
+				left[mi]++
 			}
 		}
-		if left == 0 {
+	}
+	for i, m := range v.s.Manifests {
+		if left[i] == 0 {
 			v.untagged[m.Digest] = true
-			if had > 0 {
+			if had[i] > 0 {
 				v.newlyUntag[m.Digest] = true
 				v.plan.Untagged++
 			}
@@ -299,26 +302,20 @@ func (v *eval) order() {
 			d.Stage = v.manDec[v.byDigest[d.Reason.Ref]].Stage
 		}
 	}
-	out := make([]Decision, 0, len(v.tagDec)+len(v.manDec))
-	var tagTimes []time.Time
-	for i, d := range v.tagDec {
-		if d.Delete {
-			out = append(out, d)
-			tagTimes = append(tagTimes, v.s.Tags[i].updated())
+	sorted := make([]Decision, 0, len(v.tagDec)+len(v.manDec))
+	var tags []int
+	for i := range v.tagDec {
+		if v.tagDec[i].Delete {
+			tags = append(tags, i)
 		}
 	}
-	idx := make([]int, len(out))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return tagTimes[b].Compare(tagTimes[a]) })
-	sorted := make([]Decision, 0, cap(out))
-	for _, i := range idx {
-		sorted = append(sorted, out[i])
+	slices.SortStableFunc(tags, func(a, b int) int { return v.s.Tags[b].updated().Compare(v.s.Tags[a].updated()) })
+	for _, i := range tags {
+		sorted = append(sorted, v.tagDec[i])
 	}
 	var mans []int
-	for i, d := range v.manDec {
-		if d.Delete {
+	for i := range v.manDec {
+		if v.manDec[i].Delete {
 			mans = append(mans, i)
 		}
 	}
@@ -329,14 +326,14 @@ func (v *eval) order() {
 	for _, i := range mans {
 		sorted = append(sorted, v.manDec[i])
 	}
-	for _, d := range v.tagDec {
-		if !d.Delete {
-			sorted = append(sorted, d)
+	for i := range v.tagDec {
+		if !v.tagDec[i].Delete {
+			sorted = append(sorted, v.tagDec[i])
 		}
 	}
-	for _, d := range v.manDec {
-		if !d.Delete {
-			sorted = append(sorted, d)
+	for i := range v.manDec {
+		if !v.manDec[i].Delete {
+			sorted = append(sorted, v.manDec[i])
 		}
 	}
 	v.plan.Decisions = sorted
