@@ -149,7 +149,9 @@ type UploadLister interface {
 // All methods are safe for concurrent use. Errors wrap the classes of this
 // package (ErrNotFound, ErrInvalid, ErrDigestMismatch, ...); a malformed digest
 // from the caller is ErrInvalid (ErrUnsupported for an unknown algorithm),
-// never a panic, and a malformed upload ID is ErrNotFound. A method called
+// never a panic, and a malformed upload ID is ErrNotFound. A failure of the
+// storage medium wraps both ErrUnavailable and its cause, so that
+// errors.Is(err, syscall.ENOSPC) works through every layer. A method called
 // with a context that is already done returns the context's error.
 //
 // Backends may offer more through optional interfaces found by type assertion:
