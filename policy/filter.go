@@ -42,10 +42,11 @@ func ParseFilter(s string) (Filter, error) {
 	if f.Tag == "" {
 		return Filter{}, invalidf("filter %q: empty tag pattern", s)
 	}
-	for _, p := range []string{f.Repository, f.Tag} {
-		if _, err := compilePattern(p, false, 0); err != nil {
-			return Filter{}, err
-		}
+	if _, err := compilePattern(f.Repository, true, 0); err != nil {
+		return Filter{}, err
+	}
+	if _, err := compilePattern(f.Tag, false, 0); err != nil {
+		return Filter{}, err
 	}
 	return f, nil
 }
@@ -96,11 +97,13 @@ type pattern struct {
 // compilePattern compiles src in .NET syntax (RE2-compatible mode, as acr
 // purge does); anchored wraps it in ^(?:...)$.
 func compilePattern(src string, anchored bool, timeout time.Duration) (*pattern, error) {
-	expr := src
-	if anchored {
-		expr = "^(?:" + src + ")$"
+	re, err := regexp2.Compile(src, regexp2.RE2)
+	if err == nil && anchored {
+		// src compiled on its own first, so the wrapper cannot change its
+		// structure (a src like "a)|(b" is refused, not anchored halfway);
+		// one that swallows the wrapper (an unterminated comment) fails here.
+		re, err = regexp2.Compile("^(?:"+src+")$", regexp2.RE2)
 	}
-	re, err := regexp2.Compile(expr, regexp2.RE2)
 	if err != nil {
 		return nil, invalidf("pattern %q: %w", src, err)
 	}

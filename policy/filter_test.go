@@ -27,6 +27,9 @@ func TestParseFilter(t *testing.T) {
 		{in: "repo:", bad: true, badMessage: "empty tag"},
 		{in: "repo:(", bad: true},
 		{in: "[:tag", bad: true},
+		{in: "0(?#:0", bad: true},   // a comment that would swallow the anchoring
+		{in: "a)|(b:x", bad: true},  // unbalanced alone, balanced once wrapped
+		{in: "(?x)a#:x", bad: true}, // an extended-mode comment, likewise
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
