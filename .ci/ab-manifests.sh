@@ -26,15 +26,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-build() { # build REV OUT
-  if [ "$1" = worktree ]; then
-    (cd "$root" && go build -o "$2" ./examples/registryd)
-  else
-    git -C "$root" worktree add -q --detach "$work/src-$(basename "$2")" "$1"
-    (cd "$work/src-$(basename "$2")" && go build -o "$2" ./examples/registryd)
-    git -C "$root" worktree remove --force "$work/src-$(basename "$2")"
-  fi
-}
+build() { build_registryd "$root" "$1" "$2" "$work"; }
 (cd "$root" && go build -o "$work/regload" ./internal/cmd/regload)
 declare -A port=([A]=5231 [B]=5232)
 build "$a" "$work/A"

@@ -74,3 +74,17 @@ free_port() {
   done
   die "no free port found"
 }
+
+# build_registryd ROOT REV OUT WORK: builds examples/registryd at git revision REV of
+# the repository at ROOT ("worktree": the files as they are) into OUT, using a
+# temporary worktree under WORK.
+build_registryd() {
+  local root=$1 rev=$2 out=$3 work=$4
+  if [ "$rev" = worktree ]; then
+    (cd "$root" && go build -o "$out" ./examples/registryd)
+  else
+    git -C "$root" worktree add -q --detach "$work/src-$(basename "$out")" "$rev"
+    (cd "$work/src-$(basename "$out")" && go build -o "$out" ./examples/registryd)
+    git -C "$root" worktree remove --force "$work/src-$(basename "$out")"
+  fi
+}

@@ -81,7 +81,15 @@ func runRetentionSet(ctx context.Context, e *env, args []string) error {
 // runRetentionSweep is "regadm retention sweep": the retention setting's
 // deletions, now, with the same result output as purge.
 func runRetentionSweep(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("retention sweep")
+	return e.runDeletions(ctx, "retention sweep", args, func(ctx context.Context, reg *registry.Registry, opts registry.PurgeOptions) (*registry.PurgeResult, error) {
+		return reg.SweepRetention(ctx, opts)
+	})
+}
+
+// runDeletions is a verb that takes the run flags (--dry-run,
+// --concurrency, --verbose) and no arguments, and runs fn as purge runs.
+func (e *env) runDeletions(ctx context.Context, name string, args []string, fn purgeFunc) error {
+	fs := e.flags(name)
 	var o runOptions
 	o.register(fs)
 	pos, err := e.parse(fs, args)
@@ -89,14 +97,12 @@ func runRetentionSweep(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("retention sweep: unexpected argument %q", pos[0])
+		return usagef("%s: unexpected argument %q", name, pos[0])
 	}
 	if err := o.check(); err != nil {
 		return err
 	}
-	return e.execute(ctx, o, "retention sweep", func(ctx context.Context, reg *registry.Registry, opts registry.PurgeOptions) (*registry.PurgeResult, error) {
-		return reg.SweepRetention(ctx, opts)
-	})
+	return e.execute(ctx, o, name, fn)
 }
 
 // printRetention writes the retention setting.

@@ -142,20 +142,7 @@ func describePolicy(p policy.Policy) string {
 // runSweep is "regadm sweep": untagged retention (when enabled) and every
 // stored policy, now.
 func runSweep(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("sweep")
-	var o runOptions
-	o.register(fs)
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("sweep: unexpected argument %q", pos[0])
-	}
-	if err := o.check(); err != nil {
-		return err
-	}
-	return e.execute(ctx, o, "sweep", func(ctx context.Context, reg *registry.Registry, opts registry.PurgeOptions) (*registry.PurgeResult, error) {
+	return e.runDeletions(ctx, "sweep", args, func(ctx context.Context, reg *registry.Registry, opts registry.PurgeOptions) (*registry.PurgeResult, error) {
 		results, err := reg.Sweep(ctx, opts)
 		all := &registry.PurgeResult{DryRun: opts.DryRun}
 		for _, r := range results {

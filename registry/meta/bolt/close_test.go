@@ -1,15 +1,12 @@
 package bolt_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 
-	"github.com/regkit/regkit/registry/meta"
 	"github.com/regkit/regkit/registry/meta/bolt"
+	"github.com/regkit/regkit/registry/meta/metatest"
 )
 
 // TestCloseKeepsAcknowledgedWrites closes a store with the log while 8
@@ -32,47 +29,7 @@ func TestCloseKeepsAcknowledgedWrites(t *testing.T) {
 			for round := range 3 {
 				path := filepath.Join(t.TempDir(), "meta.db")
 				s := open(t, path, tt.opts...)
-				var (
-					mu    sync.Mutex
-					acked []string
-					wg    sync.WaitGroup
-				)
-				started := make(chan struct{}, writers)
-				for w := range writers {
-					wg.Go(func() {
-						for i := 0; ; i++ {
-							key := fmt.Sprintf("r%d/w%d/%06d", round, w, i)
-							err := s.Update(context.Background(), func(tx meta.Tx) error {
-								return tx.Put([]byte(key), []byte("v"))
-							})
-							if err != nil {
-								if !errors.Is(err, meta.ErrUnavailable) {
-									t.Errorf("Update during Close: %v, want an error wrapping ErrUnavailable", err)
-								}
-								return
-							}
-							mu.Lock()
-							acked = append(acked, key)
-							mu.Unlock()
-							if i == 200 {
-								started <- struct{}{}
-							}
-						}
-					})
-				}
-				for range writers {
-					<-started
-				}
-				closeErrs := make(chan error, 2)
-				for range 2 {
-					go func() { closeErrs <- s.Close() }()
-				}
-				for range 2 {
-					if err := <-closeErrs; err != nil {
-						t.Fatalf("Close: %v", err)
-					}
-				}
-				wg.Wait()
+				acked := metatest.CloseUnderWrites(t, s, fmt.Sprintf("r%d/", round), writers, 200)
 
 				s = open(t, path, tt.opts...)
 				lost := 0

@@ -10,17 +10,14 @@ import (
 	"github.com/regkit/regkit/registry/meta"
 )
 
-// testCloseUnderWrites closes a store, from two goroutines at once, while
-// writers commit, then reopens it: every Update that returned nil is there,
-// and every one that failed failed with an error wrapping
-// meta.ErrUnavailable.
-func (p persistSuite) testCloseUnderWrites(t *testing.T) {
-	const writers = 4
-	dir := t.TempDir()
-	st := p.open(t, dir)
-	if st == nil {
-		t.Fatal("open returned a nil Store")
-	}
+// CloseUnderWrites runs writers goroutines committing one new key each per
+// Update (keys start with prefix) until st is closed, closes st from two
+// goroutines at once once every writer has committed warmup keys, and
+// returns the keys whose Update returned nil. It fails t if an Update fails
+// with anything but an error wrapping meta.ErrUnavailable, or if either
+// Close fails. Reopen the store and check every returned key is there.
+func CloseUnderWrites(t *testing.T, st meta.Store, prefix string, writers, warmup int) []string {
+	t.Helper()
 	var (
 		mu    sync.Mutex
 		acked []string
@@ -30,7 +27,7 @@ func (p persistSuite) testCloseUnderWrites(t *testing.T) {
 	for w := range writers {
 		wg.Go(func() {
 			for i := 0; ; i++ {
-				key := fmt.Sprintf("w%d/%06d", w, i)
+				key := fmt.Sprintf("%sw%d/%06d", prefix, w, i)
 				err := st.Update(context.Background(), func(tx meta.Tx) error {
 					return tx.Put([]byte(key), []byte("v"))
 				})
@@ -38,12 +35,15 @@ func (p persistSuite) testCloseUnderWrites(t *testing.T) {
 					if !errors.Is(err, meta.ErrUnavailable) {
 						t.Errorf("Update during Close: %v, want an error wrapping ErrUnavailable", err)
 					}
+					if i < warmup {
+						started <- struct{}{} // never block the test on a failed writer
+					}
 					return
 				}
 				mu.Lock()
 				acked = append(acked, key)
 				mu.Unlock()
-				if i == 50 {
+				if i == warmup {
 					started <- struct{}{}
 				}
 			}
@@ -62,7 +62,20 @@ func (p persistSuite) testCloseUnderWrites(t *testing.T) {
 		}
 	}
 	wg.Wait()
+	return acked
+}
 
+// testCloseUnderWrites closes a store, from two goroutines at once, while
+// writers commit, then reopens it: every Update that returned nil is there,
+// and every one that failed failed with an error wrapping
+// meta.ErrUnavailable.
+func (p persistSuite) testCloseUnderWrites(t *testing.T) {
+	dir := t.TempDir()
+	st := p.open(t, dir)
+	if st == nil {
+		t.Fatal("open returned a nil Store")
+	}
+	acked := CloseUnderWrites(t, st, "", 4, 50)
 	st, closeStore := p.reopen(t, dir)
 	defer closeStore()
 	lost := 0
