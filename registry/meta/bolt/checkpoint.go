@@ -14,9 +14,8 @@ import (
 // checkpointFill is how full bbolt packs the pages a checkpoint splits
 // (bbolt's FillPercent; its default is 0.5). A checkpoint rewrites every
 // leaf its batch touches anyway, and fuller pages mean fewer of them to
-// rewrite, map and cache: after 40k manifest PUTs the database was 18%
-// smaller (92 MB against 113 MB). PUT rates did not change measurably
-// (docs/PERFORMANCE.md, session 4).
+// rewrite, map and cache: the database is smaller and PUT rates do not
+// change measurably (figures in docs/PERFORMANCE.md).
 const checkpointFill = 0.9
 
 // checkpointer applies the log to kv whenever an Update finds the segment

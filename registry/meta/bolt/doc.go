@@ -81,9 +81,9 @@
 // nothing removed) segments of another database (left beside a new or
 // replaced file) and unapplied segments that do not follow the applied
 // mark without a gap (a file older than its log, such as a restored
-// backup). Move such segments away to open the file. Segments of the format
-// before headers (regkit before session 6, never released) are refused
-// with errdef.ErrUnsupported, not read.
+// backup). Move such segments away to open the file. Segments without a
+// header (an earlier, never released format) are refused with
+// errdef.ErrUnsupported, not read.
 //
 // # Failures: read-only mode
 //

@@ -47,9 +47,8 @@ import (
 // again after the process that wrote it stops: recovery always starts a new
 // one, so a torn record can only be the tail of a segment.
 //
-// Segments of the format before the header (regkit before session 6) were
-// never released; Open refuses them (errdef.ErrUnsupported) rather than
-// guess.
+// Segments without a header (an earlier format, never released) are
+// refused by Open (errdef.ErrUnsupported) rather than guessed at.
 
 const (
 	opDelete byte = 0
