@@ -152,6 +152,10 @@ func (r *Registry) SetPolicy(ctx context.Context, name string, p *policy.Policy)
 // policy, in name order, each as its own run with its own record, and
 // returns their results. It stops at the first run that fails.
 func (r *Registry) Sweep(ctx context.Context, opts PurgeOptions) ([]*PurgeResult, error) {
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	defer r.leave()
 	res, err := r.SweepRetention(ctx, opts)
 	if err != nil {
 		return nil, err
