@@ -97,48 +97,8 @@ func (e *events) count(match func(registry.Event) bool, want int) int {
 	}
 }
 
-// recorder is an http.RoundTripper that logs the requests a client sends
-// and the statuses it gets.
-type recorder struct {
-	mu   sync.Mutex
-	reqs []recorded
-}
-
-type recorded struct {
-	Method, Path, RawQuery string
-	ContentLength          int64
-	ContentRange           string
-	Status                 int
-}
-
-func (rc *recorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	n := r.ContentLength
-	if n == 0 && r.Body != nil && r.Body != http.NoBody {
-		n = -1 // sent chunked: the length is unknown
-	}
-	resp, err := http.DefaultTransport.RoundTrip(r)
-	rec := recorded{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-		ContentLength: n, ContentRange: r.Header.Get("Content-Range")}
-	if resp != nil {
-		rec.Status = resp.StatusCode
-	}
-	rc.mu.Lock()
-	rc.reqs = append(rc.reqs, rec)
-	rc.mu.Unlock()
-	return resp, err
-}
-
-func (rc *recorder) list() []recorded {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return append([]recorded(nil), rc.reqs...)
-}
-
-func (rc *recorder) reset() {
-	rc.mu.Lock()
-	rc.reqs = nil
-	rc.mu.Unlock()
-}
+// recorder logs what a client sends (registrytest.Recorder).
+type recorder = registrytest.Recorder
 
 // errorBody is the spec's error response body.
 type errorBody struct {

@@ -118,7 +118,7 @@ func TestORASReferrers(t *testing.T) {
 		if tags := allTags(ctx, t, repo); !slices.Equal(tags, []string{"v1"}) {
 			t.Errorf("tags = %v, want [v1] (no referrers-tag fallback)", tags)
 		}
-		for _, r := range rec.list() {
+		for _, r := range rec.Requests() {
 			if r.Method == http.MethodPut && strings.Contains(r.Path, "/manifests/sha256-") {
 				t.Errorf("oras fell back to the referrers tag schema: PUT %s", r.Path)
 			}
@@ -288,7 +288,7 @@ func TestORASTagPagination(t *testing.T) {
 			want = append(want, tag)
 		}
 		repo.TagListPageSize = 3
-		rec.reset()
+		rec.Reset()
 		var pages [][]string
 		err := repo.Tags(ctx, "", func(page []string) error {
 			pages = append(pages, page)
@@ -303,7 +303,7 @@ func TestORASTagPagination(t *testing.T) {
 		if got := slices.Concat(pages...); !slices.Equal(got, want) {
 			t.Errorf("tags = %v, want %v", got, want)
 		}
-		if n := len(rec.list()); n != 3 {
+		if n := len(rec.Requests()); n != 3 {
 			t.Errorf("%d requests, want 3", n)
 		}
 		var rest []string
@@ -330,11 +330,11 @@ func TestORASMount(t *testing.T) {
 			t.Fatal(err)
 		}
 		dst := orasRepo(t, srv, "mount/dst", rec)
-		rec.reset()
+		rec.Reset()
 		if err := dst.Mount(ctx, desc, "mount/src", nil); err != nil {
 			t.Fatal(err)
 		}
-		if reqs := rec.list(); len(reqs) != 1 || reqs[0].Status != http.StatusCreated {
+		if reqs := rec.Requests(); len(reqs) != 1 || reqs[0].Status != http.StatusCreated {
 			t.Errorf("mount requests = %+v, want one 201", reqs)
 		}
 		if got, err := content.FetchAll(ctx, dst, desc); err != nil || !bytes.Equal(got, data) {
@@ -343,14 +343,14 @@ func TestORASMount(t *testing.T) {
 
 		other := []byte("a blob only the client has")
 		odesc := content.NewDescriptorFromBytes("application/octet-stream", other)
-		rec.reset()
+		rec.Reset()
 		err = dst.Mount(ctx, odesc, "mount/src", func() (io.ReadCloser, error) {
 			return io.NopCloser(bytes.NewReader(other)), nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		reqs := rec.list()
+		reqs := rec.Requests()
 		if len(reqs) == 0 || reqs[0].Status != http.StatusAccepted {
 			t.Errorf("mount of a missing blob: %+v, want 202 then an upload", reqs)
 		}

@@ -1,4 +1,4 @@
-package httpapi_test
+package interop_test
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/regkit/regkit/blob"
-	"github.com/regkit/regkit/registry"
+	"github.com/regkit/regkit/registry/registrytest"
 )
 
 // Interop tests with go-containerregistry's remote package: the client of
@@ -119,7 +119,7 @@ func layerBytes(t *testing.T, l v1.Layer) []byte {
 func TestGGCRPushPullImage(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		srv := b.start(t)
-		rec := &recorder{}
+		rec := &registrytest.Recorder{}
 		img := randomImage(t, 1, 3)
 		ref := ggcrRef(t, srv.Host, "team/app:v1")
 		if err := remote.Write(ref, img, remote.WithTransport(rec)); err != nil {
@@ -127,7 +127,7 @@ func TestGGCRPushPullImage(t *testing.T) {
 		}
 		// Each of the 4 blobs went POST, PATCH (with its length), PUT.
 		var patches int
-		for _, r := range rec.list() {
+		for _, r := range rec.Requests() {
 			if r.Method == http.MethodPatch {
 				patches++
 				if r.Status != http.StatusAccepted || r.ContentLength <= 0 {
@@ -158,11 +158,11 @@ func TestGGCRPushPullImage(t *testing.T) {
 			t.Errorf("HEAD = %s %s, want %s %s", desc.Digest, desc.MediaType, want, types.DockerManifestSchema2)
 		}
 		// Pushing again finds every blob and skips the uploads.
-		rec.reset()
+		rec.Reset()
 		if err := remote.Write(ggcrRef(t, srv.Host, "team/app:v2"), img, remote.WithTransport(rec)); err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range rec.list() {
+		for _, r := range rec.Requests() {
 			if r.Method == http.MethodPatch || r.Method == http.MethodPost {
 				t.Errorf("second push sent %s %s", r.Method, r.Path)
 			}
@@ -182,7 +182,7 @@ func TestGGCRPushPullImage(t *testing.T) {
 func TestGGCRStreamedLayer(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		srv := b.start(t)
-		rec := &recorder{}
+		rec := &registrytest.Recorder{}
 		data := bytes.Repeat([]byte("streamed layer content "), 500)
 		sl := stream.NewLayer(io.NopCloser(bytes.NewReader(data)))
 		img, err := mutate.AppendLayers(randomImage(t, 2, 1), sl)
@@ -194,7 +194,7 @@ func TestGGCRStreamedLayer(t *testing.T) {
 			t.Fatal(err)
 		}
 		streamed := 0
-		for _, r := range rec.list() {
+		for _, r := range rec.Requests() {
 			if r.Method == http.MethodPatch && r.ContentLength < 0 {
 				streamed++
 			}
@@ -296,9 +296,8 @@ func TestGGCRMultiArchIndex(t *testing.T) {
 // registry: the client mounts every blob instead of uploading it.
 func TestGGCRCrossRepoMount(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		var evs events
-		srv := b.start(t, evs.subscriber())
-		rec := &recorder{}
+		srv := b.start(t)
+		rec := &registrytest.Recorder{}
 		img := randomImage(t, 3, 3)
 		src := ggcrRef(t, srv.Host, "src/app:v1")
 		if err := remote.Write(src, img, remote.WithTransport(rec)); err != nil {
@@ -308,13 +307,13 @@ func TestGGCRCrossRepoMount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec.reset()
+		rec.Reset()
 		dst := ggcrRef(t, srv.Host, "dst/app:v1")
 		if err := remote.Write(dst, pulled, remote.WithTransport(rec)); err != nil {
 			t.Fatal(err)
 		}
 		mounts := 0
-		for _, r := range rec.list() {
+		for _, r := range rec.Requests() {
 			switch r.Method {
 			case http.MethodPost:
 				if !strings.Contains(r.RawQuery, "from=src%2Fapp") || !strings.Contains(r.RawQuery, "mount=sha256") {
@@ -333,11 +332,35 @@ func TestGGCRCrossRepoMount(t *testing.T) {
 		if mounts != 4 {
 			t.Errorf("%d mounts, want 4 (3 layers and the config)", mounts)
 		}
-		isLink := func(ev registry.Event) bool {
-			return ev.Action == registry.ActionBlobLink && ev.Repository == "dst/app"
+		// Every blob is now linked into dst/app: readable there.
+		dstRepo, err := srv.Reg.Repository(context.Background(), "dst/app")
+		if err != nil {
+			t.Fatal(err)
 		}
-		if n := evs.count(isLink, 4); n != 4 {
-			t.Errorf("%d blob links into dst/app, want 4", n)
+		layers, err := img.Layers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := img.ConfigName()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{cfg.String()}
+		for _, l := range layers {
+			d, err := l.Digest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, d.String())
+		}
+		for _, d := range want {
+			dg, err := blob.ParseDigest(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dstRepo.Blobs().Stat(context.Background(), dg); err != nil {
+				t.Errorf("blob %s not linked into dst/app: %v", d, err)
+			}
 		}
 		got, err := remote.Image(dst, remote.WithTransport(rec))
 		if err != nil {
@@ -375,7 +398,7 @@ func TestGGCRListPagination(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		rec := &recorder{}
+		rec := &registrytest.Recorder{}
 		repo, err := name.NewRepository(srv.Host+"/list/app", name.Insecure)
 		if err != nil {
 			t.Fatal(err)
@@ -387,7 +410,7 @@ func TestGGCRListPagination(t *testing.T) {
 		if !slices.Equal(tags, want) {
 			t.Errorf("tags = %v, want %v", tags, want)
 		}
-		if n := len(rec.list()); n < 3 {
+		if n := len(rec.Requests()); n < 3 {
 			t.Errorf("%d requests for 5 tags in pages of 2", n)
 		}
 		cat, err := remote.Catalog(context.Background(), repo.Registry, remote.WithPageSize(1))
