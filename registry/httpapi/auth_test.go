@@ -80,7 +80,6 @@ func TestStaticCredentials(t *testing.T) {
 	}
 }
 
-
 func TestBearerChallenge(t *testing.T) {
 	const realm, service = "https://auth.example.com/token", "registry.example.com"
 	var (
