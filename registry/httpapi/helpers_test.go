@@ -8,9 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -60,40 +58,6 @@ var backends = []backend{
 func eachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) { fn(t, b) })
-	}
-}
-
-// events records registry events for assertions.
-type events struct {
-	mu  sync.Mutex
-	evs []registry.Event
-}
-
-func (e *events) subscriber() registry.Option {
-	return registry.WithSubscriber(func(ev registry.Event) {
-		e.mu.Lock()
-		e.evs = append(e.evs, ev)
-		e.mu.Unlock()
-	})
-}
-
-// count returns how many events match, waiting up to a few seconds for at
-// least want of them (subscribers run asynchronously).
-func (e *events) count(match func(registry.Event) bool, want int) int {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n := 0
-		e.mu.Lock()
-		for _, ev := range e.evs {
-			if match(ev) {
-				n++
-			}
-		}
-		e.mu.Unlock()
-		if n >= want || time.Now().After(deadline) {
-			return n
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
