@@ -1,12 +1,9 @@
 package interop_test
 
 import (
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/regkit/regkit/registry"
-	"github.com/regkit/regkit/registry/httpapi"
 	"github.com/regkit/regkit/registry/registrytest"
 )
 
@@ -31,18 +28,8 @@ func eachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
 			return &server{Host: srv.Host, Reg: srv.Registry}
 		}},
 		{"disk", func(t *testing.T) *server {
-			reg, err := registry.Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			hs := httptest.NewServer(httpapi.New(reg))
-			t.Cleanup(func() {
-				hs.Close()
-				if err := reg.Close(); err != nil {
-					t.Errorf("close registry: %v", err)
-				}
-			})
-			return &server{Host: strings.TrimPrefix(hs.URL, "http://"), Reg: reg}
+			srv := registrytest.NewWith(t, registrytest.Options{Dir: t.TempDir()})
+			return &server{Host: srv.Host, Reg: srv.Registry}
 		}},
 	}
 	for _, b := range backends {

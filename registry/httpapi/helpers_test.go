@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -39,18 +38,8 @@ var backends = []backend{
 		return &server{Host: srv.Host, URL: srv.URL, Reg: srv.Registry}
 	}},
 	{"disk", func(t *testing.T, opts ...registry.Option) *server {
-		reg, err := registry.Open(t.TempDir(), opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs := httptest.NewServer(httpapi.New(reg))
-		t.Cleanup(func() {
-			hs.Close()
-			if err := reg.Close(); err != nil {
-				t.Errorf("close registry: %v", err)
-			}
-		})
-		return &server{Host: strings.TrimPrefix(hs.URL, "http://"), URL: hs.URL, Reg: reg}
+		srv := registrytest.NewWith(t, registrytest.Options{Registry: opts, Dir: t.TempDir()})
+		return &server{Host: srv.Host, URL: srv.URL, Reg: srv.Registry}
 	}},
 }
 

@@ -5,5 +5,6 @@
 //	ref := srv.Host + "/team/app:v1" // push and pull with any client
 //
 // The server is an httptest.Server running registry/httpapi over an
-// in-memory registry.Registry; it stops when the test ends.
+// in-memory registry.Registry (or, with Options.Dir, the embedded default on
+// disk); it stops when the test ends. Recorder logs what a client sends.
 package registrytest

@@ -23,8 +23,11 @@ type Server struct {
 
 // Options adjust the test server.
 type Options struct {
-	// Registry are options for the in-memory registry.
+	// Registry are options for the registry.
 	Registry []registry.Option
+	// Dir, when set, holds the registry on disk (registry.Open: the
+	// embedded default) instead of in memory; use t.TempDir().
+	Dir string
 	// HTTP are options for the handler (authorizer, limits).
 	HTTP []httpapi.Option
 }
@@ -35,14 +38,24 @@ func New(t testing.TB) *Server { return NewWith(t, Options{}) }
 // NewWith starts a server with opts and registers its cleanup.
 func NewWith(t testing.TB, opts Options) *Server {
 	t.Helper()
-	reg, err := registry.NewMemory(opts.Registry...)
+	var (
+		reg *registry.Registry
+		err error
+	)
+	if opts.Dir != "" {
+		reg, err = registry.Open(opts.Dir, opts.Registry...)
+	} else {
+		reg, err = registry.NewMemory(opts.Registry...)
+	}
 	if err != nil {
 		t.Fatalf("registrytest: %v", err)
 	}
 	hs := httptest.NewServer(httpapi.New(reg, opts.HTTP...))
 	t.Cleanup(func() {
 		hs.Close()
-		reg.Close()
+		if err := reg.Close(); err != nil {
+			t.Errorf("registrytest: close registry: %v", err)
+		}
 	})
 	return &Server{
 		Host:     strings.TrimPrefix(hs.URL, "http://"),
