@@ -110,7 +110,7 @@ func parsePHC(phc string) (p HashParams, salt, key []byte, ok bool) {
 			th = n
 		}
 	}
-	if m < 8 || t < 1 || t > 100 || th < 1 || th > 255 || m < 8*th {
+	if m < 8 || m > 4<<20 || t < 1 || t > 100 || th < 1 || th > 255 || m < 8*th {
 		return p, nil, nil, false
 	}
 	enc := base64.RawStdEncoding
