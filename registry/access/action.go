@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/regkit/regkit/internal/errdef"
@@ -66,7 +67,7 @@ func (s actionSet) list() []Action {
 	if s == 0 {
 		return nil
 	}
-	out := make([]Action, 0, 7)
+	out := make([]Action, 0, bits.OnesCount8(uint8(s)))
 	for i, a := range allActions {
 		if s&(1<<i) != 0 {
 			out = append(out, a)
