@@ -21,6 +21,8 @@ var allowedModules = []string{
 	// .NET-style regular expressions for acr purge's filters (policy):
 	// lookarounds are common in real filters and Go's regexp lacks them.
 	"github.com/dlclark/regexp2",
+	// argon2id for token and admin password hashes (registry/access).
+	"golang.org/x/crypto",
 }
 
 // TestDependencyFence fails when a non-test, non-example package of the

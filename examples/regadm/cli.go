@@ -86,6 +86,23 @@ func commands() []command {
 		{"unlock", "REF...", "unlock repositories, tags or manifests (writeEnabled and deleteEnabled true)", runUnlock},
 		{"lock-rules show", "", "show the lock rules", runLockRulesShow},
 		{"lock-rules set", "FILE.json", "replace the lock rules with a JSON array of registry.LockRule", runLockRulesSet},
+		{"scope-map create", "NAME --repository REPO ACTION[,ACTION]... [--description TEXT]", "create a scope map", runScopeMapCreate},
+		{"scope-map list", "", "list the scope maps, system-defined first", runScopeMapList},
+		{"scope-map show", "NAME", "show a scope map and its rules", runScopeMapShow},
+		{"scope-map update", "NAME [--add-repository REPO ACTIONS]... [--remove-repository REPO ACTIONS]... [--description TEXT]", "change a scope map", runScopeMapUpdate},
+		{"scope-map delete", "NAME", "delete a scope map no token uses", runScopeMapDelete},
+		{"token create", "NAME --scope-map MAP [--status enabled|disabled] [--no-passwords] [--expiration WHEN]", "create a token and print its two passwords once", runTokenCreate},
+		{"token list", "", "list the tokens", runTokenList},
+		{"token show", "NAME", "show a token (never its passwords)", runTokenShow},
+		{"token update", "NAME [--scope-map MAP] [--status enabled|disabled]", "change a token's scope map or status", runTokenUpdate},
+		{"token delete", "NAME", "delete a token", runTokenDelete},
+		{"token password generate", "NAME [--password1] [--password2] [--expiration WHEN]", "generate new token passwords and print them once", runTokenPasswordGenerate},
+		{"token password delete", "NAME --password1|--password2", "remove token passwords", runTokenPasswordDelete},
+		{"anonymous-pull show", "", "show whether anonymous pull is enabled", runAnonymousPullShow},
+		{"anonymous-pull set", "--enabled=true|false", "allow or refuse pulls without credentials", runAnonymousPullSet},
+		{"admin show", "", "show the admin user", runAdminShow},
+		{"admin set", "--username NAME", "set the admin user (password from $REGKIT_ADMIN_PASSWORD, or generated and printed once)", runAdminSet},
+		{"admin disable", "", "remove the admin user", runAdminDisable},
 	}
 }
 

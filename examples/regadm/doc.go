@@ -1,6 +1,7 @@
 // Command regadm administers a regkit data folder: the folder registryd
 // serves (-data, default ./data or $REGKIT_DATA). It purges as acr purge
-// does, runs retention policies, and locks and unlocks content.
+// does, runs retention policies, locks and unlocks content, and manages
+// scope maps, tokens, anonymous pull and the admin user.
 //
 //	regadm [-data DIR] [-output text|json] COMMAND [flags] [args]
 //
@@ -76,6 +77,45 @@
 //
 // ([] removes every rule). Patterns are checked (policy.CompileLockRules)
 // before the data folder is opened. Rules apply to tags created from then on.
+//
+//	scope-map create NAME --repository REPO ACTION[,ACTION]... [--description TEXT]
+//	scope-map list
+//	scope-map show NAME
+//	scope-map update NAME [--add-repository REPO ACTIONS]... [--remove-repository REPO ACTIONS]... [--description TEXT]
+//	scope-map delete NAME
+//
+// Manage scope maps (package registry/access), as az acr scope-map does. A
+// rule flag takes two values: the repository (a name, PREFIX/* for every
+// repository below PREFIX, or * for all) and a comma-separated list of
+// actions (content/read, content/write, content/delete, metadata/read,
+// metadata/write); it is repeatable, and rules on one repository add up.
+// list shows ACR's five system scope maps (read-only) first. A scope map a
+// token uses cannot be deleted.
+//
+//	token create NAME --scope-map MAP [--status enabled|disabled] [--no-passwords] [--expiration WHEN]
+//	token list
+//	token show NAME
+//	token update NAME [--scope-map MAP] [--status enabled|disabled]
+//	token delete NAME
+//	token password generate NAME [--password1] [--password2] [--expiration WHEN]
+//	token password delete NAME [--password1] [--password2]
+//
+// Manage tokens, as az acr token does. create generates both passwords and
+// prints them once (only their hashes are stored) unless --no-passwords;
+// password generate replaces the passwords named (both when neither flag is
+// given) and prints them once. WHEN is an RFC 3339 time or a duration from
+// now in --ago's syntax (30d, 12h); passwords without one never expire.
+//
+//	anonymous-pull show
+//	anonymous-pull set --enabled=true|false
+//	admin show
+//	admin set --username NAME
+//	admin disable
+//
+// Show or change anonymous pull (callers without credentials may pull any
+// repository) and the admin user (every right, the catalog included).
+// admin set takes the password from $REGKIT_ADMIN_PASSWORD, or generates
+// one and prints it once.
 //
 // # Output
 //
