@@ -80,20 +80,20 @@ type pageKey struct {
 	at   time.Time
 }
 
-// before reports whether a comes before b in order o. Names break ties, so
+// before reports whether k comes before b in order o. Names break ties, so
 // the order is total and a cursor never skips or repeats an entry.
-func (a pageKey) before(b pageKey, o ListOrder) bool {
+func (k pageKey) before(b pageKey, o ListOrder) bool {
 	switch o {
 	case OrderTimeDesc:
-		if !a.at.Equal(b.at) {
-			return a.at.After(b.at)
+		if !k.at.Equal(b.at) {
+			return k.at.After(b.at)
 		}
 	case OrderTimeAsc:
-		if !a.at.Equal(b.at) {
-			return a.at.Before(b.at)
+		if !k.at.Equal(b.at) {
+			return k.at.Before(b.at)
 		}
 	}
-	return a.name < b.name
+	return k.name < b.name
 }
 
 // cursor renders k as a Next cursor for order o.
