@@ -70,6 +70,11 @@ func withCode(status int, code string, err error) error {
 // corrupt record is not the client's invalid input); then the specific
 // registry errors, then the classes.
 func classify(r *http.Request, rt route, err error) (int, string) {
+	if rt.kind.acr() {
+		if status, code, ok := classifyACR(rt, err); ok {
+			return status, code
+		}
+	}
 	var se *statusError
 	if errors.As(err, &se) {
 		return se.status, se.code
@@ -212,7 +217,11 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rt route, e
 	if r.Method == http.MethodHead {
 		return
 	}
-	_ = json.NewEncoder(w).Encode(errorBody{Errors: []apiError{{Code: code, Message: msg}}})
+	e := apiError{Code: code, Message: msg}
+	if rt.kind.acr() {
+		e.Detail = struct{}{} // ACR's errors carry a detail object
+	}
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []apiError{e}})
 }
 
 // errorBody is the JSON body of every error response.
