@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -134,6 +135,9 @@ func (g *importGraph) fetch(ctx context.Context, desc ocispec.Descriptor) ([]byt
 	if !manifest.IsManifestMediaType(desc.MediaType) && !g.mopts.AllowUnknown {
 		return nil, errorf(ErrUnsupported, "import: %s has media type %q, not a manifest", desc.Digest, desc.MediaType)
 	}
+	if limit := manifestLimit(g.maxSize); desc.Size > limit {
+		return nil, errorf(ErrTooLarge, "import: manifest %s of %d bytes, the limit is %d", desc.Digest, desc.Size, limit)
+	}
 	rc, err := g.src.Fetch(ctx, desc)
 	if err != nil {
 		return nil, sourceErr("fetch manifest "+desc.Digest.String(), err)
@@ -209,6 +213,11 @@ func sourceErr(what string, err error) error {
 		class = ErrSizeMismatch
 	case errors.Is(err, orasdef.ErrInvalidReference), errors.Is(err, orasdef.ErrInvalidDigest):
 		class = ErrInvalid
+	// oras-go's remote checks these headers with errors of no type.
+	case strings.Contains(err.Error(), "mismatch Content-Length"):
+		class = ErrSizeMismatch
+	case strings.Contains(err.Error(), "digest mismatch in"):
+		class = ErrDigestMismatch
 	}
 	return fmt.Errorf("registry: import source: %s: %w: %w", what, class, err)
 }

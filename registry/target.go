@@ -133,9 +133,7 @@ func (t *Target) Push(ctx context.Context, expected ocispec.Descriptor, r io.Rea
 // readManifest reads a manifest of expected's size, at most maxSize bytes
 // (0: manifest.DefaultMaxSize), and checks its size and digest.
 func readManifest(ctx context.Context, r io.Reader, expected ocispec.Descriptor, maxSize int64) ([]byte, error) {
-	if maxSize <= 0 {
-		maxSize = manifest.DefaultMaxSize
-	}
+	maxSize = manifestLimit(maxSize)
 	if expected.Size > maxSize {
 		return nil, errorf(ErrTooLarge, "manifest %s of %d bytes, the limit is %d", expected.Digest, expected.Size, maxSize)
 	}
@@ -157,6 +155,14 @@ func readManifest(ctx context.Context, r io.Reader, expected ocispec.Descriptor,
 		return nil, errorf(ErrDigestMismatch, "manifest bytes hash to %s, expected %s", got, expected.Digest)
 	}
 	return data, nil
+}
+
+// manifestLimit is the manifest size limit of a registry's MaxSize.
+func manifestLimit(maxSize int64) int64 {
+	if maxSize <= 0 {
+		return manifest.DefaultMaxSize
+	}
+	return maxSize
 }
 
 // ctxReader fails reads once its context is done.
