@@ -14,6 +14,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	orasdef "oras.land/oras-go/v2/errdef"
 	orasreg "oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/regkit/regkit/internal/errdef"
@@ -199,7 +200,7 @@ func sourceErr(what string, err error) error {
 	class := ErrSourceFailed
 	var er *errcode.ErrorResponse
 	switch {
-	case errors.As(err, &er) && er.StatusCode == http.StatusUnauthorized:
+	case errors.As(err, &er) && er.StatusCode == http.StatusUnauthorized, errors.Is(err, auth.ErrBasicCredentialNotFound):
 		class = errdef.ErrUnauthorized
 	case errors.As(err, &er) && er.StatusCode == http.StatusForbidden:
 		class = errdef.ErrDenied
