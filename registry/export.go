@@ -36,13 +36,14 @@ type ExportOptions struct {
 // ExportResult describes a finished export.
 type ExportResult struct {
 	// Descriptor is the exported manifest's.
-	Descriptor ocispec.Descriptor
+	Descriptor ocispec.Descriptor `json:"descriptor"`
 	// Tag is the name recorded in the layout, if any.
-	Tag string
+	Tag string `json:"tag,omitempty"`
 	// Manifests and Blobs count what the layout received (referrers
 	// included); Bytes counts the blob bytes.
-	Manifests, Blobs int
-	Bytes            int64
+	Manifests int   `json:"manifests"`
+	Blobs     int   `json:"blobs"`
+	Bytes     int64 `json:"bytes"`
 }
 
 // Export writes the artifact ref ("repository:tag" or

@@ -68,30 +68,36 @@ type ImportOptions struct {
 type ImportProgress struct {
 	// BytesDone and BytesTotal count blob bytes; blobs that were already
 	// in the registry count as done without being transferred.
-	BytesDone, BytesTotal int64
+	BytesDone  int64 `json:"bytesDone"`
+	BytesTotal int64 `json:"bytesTotal"`
 	// BlobsDone and BlobsTotal count blobs.
-	BlobsDone, BlobsTotal int
+	BlobsDone  int `json:"blobsDone"`
+	BlobsTotal int `json:"blobsTotal"`
 }
 
 // ImportResult describes a finished import.
 type ImportResult struct {
 	// Repository and Tag are the target; Tag is empty for an untagged import.
-	Repository string
-	Tag        string
+	Repository string `json:"repository"`
+	Tag        string `json:"tag,omitempty"`
 	// Descriptor is the imported manifest's (for a platform selection, the
 	// selected child or the new index).
-	Descriptor ocispec.Descriptor
+	Descriptor ocispec.Descriptor `json:"descriptor"`
 	// Manifests counts the manifests of the import (children and referrers
 	// included), ManifestsStored those that were new to the repository.
-	Manifests, ManifestsStored int
+	Manifests       int `json:"manifests"`
+	ManifestsStored int `json:"manifestsStored"`
 	// Referrers counts the referrer manifests among Manifests.
-	Referrers int
+	Referrers int `json:"referrers"`
 	// Blobs counts the blobs of the import. BlobsPresent were in the
 	// repository already, BlobsLinked were linked from another repository
 	// of the registry, BlobsTransferred were read from the source.
-	Blobs, BlobsPresent, BlobsLinked, BlobsTransferred int
+	Blobs            int `json:"blobs"`
+	BlobsPresent     int `json:"blobsPresent"`
+	BlobsLinked      int `json:"blobsLinked"`
+	BlobsTransferred int `json:"blobsTransferred"`
 	// BytesTransferred counts the blob bytes read from the source.
-	BytesTransferred int64
+	BytesTransferred int64 `json:"bytesTransferred"`
 }
 
 // Import copies the artifact srcRef (a tag or a digest) names in src into

@@ -86,6 +86,8 @@ func commands() []command {
 		{"unlock", "REF...", "unlock repositories, tags or manifests (writeEnabled and deleteEnabled true)", runUnlock},
 		{"lock-rules show", "", "show the lock rules", runLockRulesShow},
 		{"lock-rules set", "FILE.json", "replace the lock rules with a JSON array of registry.LockRule", runLockRulesSet},
+		{"import", "SOURCE TARGET [flags]", "copy an artifact into TARGET (repo[:tag]) from SOURCE: host/repo:tag, host/repo@digest, oci:DIR[:tag], oci-archive:FILE.tar[:tag] or regkit:DIR/repo:tag", runImport},
+		{"export", "REF DIR|FILE.tar [--referrers] [--tag NAME]", "write an artifact (repo:tag or repo@digest) as an OCI image layout folder or tar", runExport},
 	}
 }
 
