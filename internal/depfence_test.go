@@ -23,6 +23,10 @@ var allowedModules = []string{
 	"github.com/dlclark/regexp2",
 	// argon2id for token and admin password hashes (registry/access).
 	"golang.org/x/crypto",
+	// The Go ecosystem's registry client and copy engine, for import,
+	// export and the oras-go target adapter (registry/target.go); it
+	// depends only on go-digest, image-spec and x/sync.
+	"oras.land/oras-go/v2",
 }
 
 // TestDependencyFence fails when a non-test, non-example package of the

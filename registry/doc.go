@@ -24,4 +24,29 @@
 // checked by New) is owned by registry/internal/schema. Registry.Blobs is a
 // read-only view of the blob storage: blobs enter through a repository and
 // leave through Collect, so reference counting sees every change.
+//
+// # Import and export
+//
+// Repository.Target is a repository as an oras-go v2 target (oras.Target,
+// oras.GraphTarget, content.Deleter, registry.ReferrerLister): oras.Copy,
+// oras.ExtendedCopy and tools built on oras-go move artifacts between a
+// repository and any oras-go target in process, through the repository's
+// own checks (locks, verified digests, blob visibility, validated manifests).
+//
+// Registry.Import copies an artifact in, as ACR's import does, from any
+// oras-go source: another registry's Repository.Target, an OCI image layout
+// folder or tar (OpenLayout, oras-go's content/oci) or a remote registry
+// (NewRemote: oras-go's registry/remote with its auth client, anonymous,
+// Basic, Bearer or a Docker config file). An index comes with every child,
+// or only the chosen platforms; the target tag defaults to the source's; an
+// existing tag fails the import before anything is copied unless forced,
+// and a locked one always does. Referrers come on request, recursively.
+// Blobs another repository holds are linked, not read; the rest are read
+// with bounded concurrency, verified and stored before any manifest, and
+// manifests are stored children first with the tag set last, so a failed
+// or cancelled import leaves nothing that references a missing blob, and a
+// retry reads only what is missing. Errors of the source keep their class
+// (ErrDigestMismatch, ErrSizeMismatch, ErrTooLarge, ErrNotFound) or are
+// ErrSourceFailed. Registry.Export writes an artifact as an OCI image layout,
+// a folder or a tar, as oras-go writes one.
 package registry

@@ -1,7 +1,8 @@
 // Command regadm administers a regkit data folder: the folder registryd
 // serves (-data, default ./data or $REGKIT_DATA). It purges as acr purge
-// does, runs retention policies, locks and unlocks content, and manages
-// scope maps, tokens, anonymous pull and the admin user.
+// does, runs retention policies, locks and unlocks content, imports and
+// exports artifacts, and manages scope maps, tokens, anonymous pull and the
+// admin user.
 //
 //	regadm [-data DIR] [-output text|json] COMMAND [flags] [args]
 //
@@ -117,6 +118,36 @@
 // admin set takes the password from $REGKIT_ADMIN_PASSWORD, or generates
 // one and prints it once.
 //
+//	import SOURCE TARGET [--force] [--referrers] [--platform OS/ARCH[/VARIANT]]...
+//	       [--plain-http] [--username U --password P | --docker-config FILE] [--concurrency N]
+//
+// Copies an artifact into TARGET (repository[:tag]) as az acr import does
+// (registry.Registry.Import). SOURCE is one of
+//
+//	host[:port]/repo:tag, host[:port]/repo@digest   a registry (default tag latest)
+//	oci:DIR[:tag], oci:DIR@digest                   an OCI image layout folder
+//	oci-archive:FILE.tar[:tag]                      a tar of one
+//	regkit:DIR/repo:tag, regkit:DIR/repo@digest     another regkit data folder
+//
+// A layout with a single tag needs none. Without a tag in TARGET the
+// source's is used; a source named by digest is imported untagged. An
+// existing target tag fails the import before anything is copied unless
+// --force is given; a locked tag is never overwritten. An index comes with
+// every child, or only those of --platform (one platform: that child alone;
+// several: a new index of them). --referrers also copies signatures and
+// SBOMs, recursively. A remote source is read over HTTPS (--plain-http:
+// HTTP) with --username and --password (or $REGKIT_PASSWORD), else with the
+// credentials of the Docker config file (default: Docker's own; "" for
+// none), else anonymously. Blobs the data folder holds already are not read
+// again, so an interrupted import is resumed by running it again.
+//
+//	export REF DIR|FILE.tar [--referrers] [--tag NAME]
+//
+// Writes the artifact REF (repo:tag or repo@digest) with every child as an
+// OCI image layout folder, or a tar of one when the path ends in .tar, as
+// oras writes it; oras, crane and skopeo read it (oci:DIR:TAG,
+// oci-archive:FILE.tar:TAG). An existing layout folder is added to.
+//
 // # Output
 //
 // Text output is for people: purge, policy apply and retention sweep print a
@@ -125,7 +156,9 @@
 // --verbose adds what stays and why. On a terminal a progress line on stderr
 // shows how far a run that lasts longer than half a second got. --output
 // json prints every result and listing as JSON instead: for purges the whole
-// registry.PurgeResult with every repository's plan.
+// registry.PurgeResult with every repository's plan, for imports and exports
+// registry.ImportResult and registry.ExportResult. An import on a terminal
+// shows blobs and bytes done on its progress line.
 //
 // # The data folder
 //
