@@ -21,6 +21,9 @@ var allowedModules = []string{
 	// .NET-style regular expressions for acr purge's filters (policy):
 	// lookarounds are common in real filters and Go's regexp lacks them.
 	"github.com/dlclark/regexp2",
+	// JWT signing and verification for registry/token's access tokens
+	// (no dependencies of its own).
+	"github.com/golang-jwt/jwt/v5",
 }
 
 // TestDependencyFence fails when a non-test, non-example package of the
