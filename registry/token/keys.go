@@ -74,6 +74,9 @@ type keyring struct {
 	dir string // "" keeps keys in memory only
 	alg Algorithm
 
+	// io serializes the folder's readers and writers, so that a reload
+	// never installs a listing older than a concurrent rotation.
+	io         sync.Mutex
 	mu         sync.RWMutex
 	keys       []*key // oldest first
 	lastReload time.Time
@@ -139,6 +142,8 @@ func (k *key) info() KeyInfo {
 // load reads every key of the folder, creating the folder and a first key
 // when there is none.
 func (kr *keyring) load(now time.Time) error {
+	kr.io.Lock()
+	defer kr.io.Unlock()
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	if kr.dir == "" {
@@ -277,6 +282,19 @@ func syncDir(dir string) error {
 	return nil
 }
 
+// signerAt returns the key that signs new tokens, first rereading a shared
+// folder when it was last read a minute or more ago, so that every process
+// sharing the folder signs with the newest key.
+func (kr *keyring) signerAt(now time.Time) *key {
+	kr.mu.RLock()
+	stale := kr.dir != "" && now.Sub(kr.lastReload) >= time.Minute
+	kr.mu.RUnlock()
+	if stale {
+		kr.reload(now, time.Minute)
+	}
+	return kr.signer()
+}
+
 // signer returns the key that signs new tokens.
 func (kr *keyring) signer() *key {
 	kr.mu.RLock()
@@ -299,24 +317,36 @@ func (kr *keyring) lookup(kid string) *key {
 // reloadFor rereads the folder when kid is unknown (another process sharing
 // the folder may have rotated), at most once a second.
 func (kr *keyring) reloadFor(kid string, now time.Time) *key {
-	if kr.dir == "" {
+	if !kr.reload(now, time.Second) {
 		return nil
 	}
+	return kr.lookup(kid)
+}
+
+// reload rereads the folder unless it was read less than every ago; it
+// reports whether it read. A folder that cannot be read keeps the keys
+// already known.
+func (kr *keyring) reload(now time.Time, every time.Duration) bool {
+	if kr.dir == "" {
+		return false
+	}
 	kr.mu.Lock()
-	if now.Sub(kr.lastReload) < time.Second && !now.Before(kr.lastReload) {
+	if d := now.Sub(kr.lastReload); d < every && d >= 0 {
 		kr.mu.Unlock()
-		return nil
+		return false
 	}
 	kr.lastReload = now
 	kr.mu.Unlock()
+	kr.io.Lock()
+	defer kr.io.Unlock()
 	keys, err := readKeys(kr.dir)
 	if err != nil || len(keys) == 0 {
-		return nil
+		return false
 	}
 	kr.mu.Lock()
 	kr.keys = keys
 	kr.mu.Unlock()
-	return kr.lookup(kid)
+	return true
 }
 
 // rotate makes a new signing key and drops keys whose tokens have all
@@ -326,6 +356,8 @@ func (kr *keyring) rotate(now time.Time, maxLife time.Duration) (KeyInfo, error)
 	if err != nil {
 		return KeyInfo{}, err
 	}
+	kr.io.Lock()
+	defer kr.io.Unlock()
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	if last := kr.keys[len(kr.keys)-1]; !k.created.After(last.created) {
@@ -375,6 +407,8 @@ func (kr *keyring) removeFile(kid string) error {
 
 // remove drops a retired key at once: tokens it signed stop verifying.
 func (kr *keyring) remove(kid string) error {
+	kr.io.Lock()
+	defer kr.io.Unlock()
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	i := slices.IndexFunc(kr.keys, func(k *key) bool { return k.kid == kid })

@@ -57,6 +57,7 @@ func TestRotation(t *testing.T) {
 	life := 10 * time.Minute
 	s := newService(t, clk, token.WithKeyDir(dir), token.WithLifetime(life), token.WithRefreshLifetime(life))
 	peer := newService(t, clk, token.WithKeyDir(dir), token.WithLifetime(life), token.WithRefreshLifetime(life))
+	signer := newService(t, clk, token.WithKeyDir(dir), token.WithLifetime(life), token.WithRefreshLifetime(life))
 	acc := httpapi.Access{Repository: "app", Actions: accPull}
 	old := issue(t, s, "alice", "alice-pw", "repository:app:pull")
 	first := s.Keys()[0]
@@ -87,6 +88,12 @@ func TestRotation(t *testing.T) {
 		}
 	}
 
+	// The peer signs with the newest key once it rereads the folder (at
+	// most a minute later).
+	if kid := header(t, issue(t, signer, "alice", "alice-pw"))["kid"]; kid != k2.ID {
+		t.Errorf("peer signs with %v, want %s", kid, k2.ID)
+	}
+
 	// Once every token of the first key has expired, the next rotation
 	// deletes it.
 	clk.Advance(life)
@@ -106,8 +113,8 @@ func TestRotation(t *testing.T) {
 	if got, _, err := check(t, s, "/v2/app/blobs/x", "Bearer "+fresh2, acc); got != allow {
 		t.Fatal(err)
 	}
-	signer := s.Keys()[1].ID
-	if err := s.RemoveKey(signer); !errors.Is(err, errdef.ErrPrecondition) {
+	current := s.Keys()[1].ID
+	if err := s.RemoveKey(current); !errors.Is(err, errdef.ErrPrecondition) {
 		t.Errorf("removing the signer: %v", err)
 	}
 	if err := s.RemoveKey("nope"); !errors.Is(err, errdef.ErrNotFound) {
@@ -116,7 +123,7 @@ func TestRotation(t *testing.T) {
 	if _, err := s.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveKey(signer); err != nil {
+	if err := s.RemoveKey(current); err != nil {
 		t.Fatal(err)
 	}
 	if got, _, _ := check(t, s, "/v2/app/blobs/x", "Bearer "+fresh2, acc); got != challenged {

@@ -160,7 +160,7 @@ func (s *Service) IssueAccess(ctx context.Context, subject, service string, scop
 	}
 	c := s.claims(subject, service, grantAccess, s.lifetime)
 	c.Access = grants
-	tok, err := s.keys.signer().sign(c)
+	tok, err := s.keys.signerAt(s.now()).sign(c)
 	return tok, c, err
 }
 
@@ -168,7 +168,7 @@ func (s *Service) IssueAccess(ctx context.Context, subject, service string, scop
 func (s *Service) IssueRefresh(subject, service, tenant string) (string, *Claims, error) {
 	c := s.claims(subject, service, grantRefresh, s.refreshLifetime)
 	c.Tenant = tenant
-	tok, err := s.keys.signer().sign(c)
+	tok, err := s.keys.signerAt(s.now()).sign(c)
 	return tok, c, err
 }
 
