@@ -102,9 +102,9 @@ func TestDockerGetRefusals(t *testing.T) {
 			r.Header.Set("Authorization", "Bearer x")
 			return r
 		}(), 401, "UNAUTHORIZED", "", true},
-		{"method", httptest_newRequest(http.MethodPut, "/oauth2/token"), 405, "UNSUPPORTED", "", false},
-		{"exchange by GET", httptest_newRequest(http.MethodGet, "/oauth2/exchange"), 405, "UNSUPPORTED", "", false},
-		{"unknown path", httptest_newRequest(http.MethodGet, "/oauth2/other"), 404, "UNSUPPORTED", "", false},
+		{"method", newRawRequest(http.MethodPut, "/oauth2/token"), 405, "UNSUPPORTED", "", false},
+		{"exchange by GET", newRawRequest(http.MethodGet, "/oauth2/exchange"), 405, "UNSUPPORTED", "", false},
+		{"unknown path", newRawRequest(http.MethodGet, "/oauth2/other"), 404, "UNSUPPORTED", "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +120,7 @@ func TestDockerGetRefusals(t *testing.T) {
 	}
 }
 
-func httptest_newRequest(method, path string) *http.Request {
+func newRawRequest(method, path string) *http.Request {
 	r := getReq(path, "", "")
 	r.Method = method
 	return r
