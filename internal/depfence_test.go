@@ -27,6 +27,9 @@ var allowedModules = []string{
 	// export and the oras-go target adapter (registry/target.go); it
 	// depends only on go-digest, image-spec and x/sync.
 	"oras.land/oras-go/v2",
+	// JWT signing and verification for registry/token's access tokens
+	// (no dependencies of its own).
+	"github.com/golang-jwt/jwt/v5",
 }
 
 // TestDependencyFence fails when a non-test, non-example package of the
