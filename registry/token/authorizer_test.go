@@ -108,6 +108,7 @@ func TestAuthorizer(t *testing.T) {
 		{"bearer tags list with pull", "/v2/app/tags/list", alicePull, httpapi.Access{Repository: "app", Actions: accPullMeta}, allow, ""},
 		{"bearer push not held", "/v2/app/blobs/uploads/", alicePull, httpapi.Access{Repository: "app", Actions: accPush}, challenged, "repository:app:push"},
 		{"bearer push held", "/v2/team/a/blobs/uploads/", alicePull, httpapi.Access{Repository: "team/a", Actions: accPush}, allow, ""},
+		{"bearer pull outside its claims that anyone may make", "/v2/public/web/blobs/x", alicePull, httpapi.Access{Repository: "public/web", Actions: accPull}, allow, ""},
 		{"bearer other repository", "/v2/team/b/manifests/v1", alicePull, httpapi.Access{Repository: "team/b", Actions: accPull}, challenged, "repository:team/b:pull"},
 		{"bearer acr metadata write by claim", "/acr/v1/team/a", meta, httpapi.Access{Repository: "team/a", Actions: accMetaW}, allow, ""},
 		{"bearer acr untag by metadata_write", "/acr/v1/team/a/_tags/v1", meta, httpapi.Access{Repository: "team/a", Actions: accUntag}, allow, ""},
