@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"runtime"
 	"strings"
@@ -34,6 +35,12 @@ type Service struct {
 	// salt keys the credential cache, so its keys are worthless outside
 	// this process.
 	salt [32]byte
+
+	// decoy is the hash an unknown user name or a disabled token is
+	// checked against, so that a refusal costs as long as a wrong password
+	// and does not tell which names exist.
+	decoyOnce sync.Once
+	decoy     string
 
 	// mu serializes writes, so views are published in commit order.
 	mu   sync.Mutex
@@ -149,9 +156,11 @@ func (s *Service) verify(ctx context.Context, v *view, username, password string
 	k := nameKey(username)
 	t, ok := v.state.tokens[k]
 	if !ok {
+		s.spendDecoy(ctx, password)
 		return authEntry{}, fmt.Errorf("access: %q is neither a token nor the admin user: %w", clip(username), ErrBadCredentials)
 	}
 	if t.Status != StatusEnabled {
+		s.spendDecoy(ctx, password)
 		return authEntry{}, fmt.Errorf("access: token %s is disabled: %w", t.Name, ErrBadCredentials)
 	}
 	now := s.now()
@@ -177,6 +186,19 @@ func (s *Service) verify(ctx context.Context, v *view, username, password string
 		return authEntry{}, fmt.Errorf("access: token %s: wrong or expired password: %w", t.Name, ErrBadCredentials)
 	}
 	return authEntry{}, fmt.Errorf("access: token %s: wrong password: %w", t.Name, ErrBadCredentials)
+}
+
+// spendDecoy checks password against a hash nobody's password matches, at
+// the cost of a real check.
+func (s *Service) spendDecoy(ctx context.Context, password string) {
+	s.decoyOnce.Do(func() {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		s.decoy, _ = s.hashPassword(ctx, hex.EncodeToString(b[:]))
+	})
+	if s.decoy != "" {
+		_, _ = s.verifyPassword(ctx, s.decoy, password)
+	}
 }
 
 // check reports whether a cached verification still holds in v at now,

@@ -117,6 +117,11 @@ type Challenge struct {
 	Service string
 	// Scope is the access asked for (Bearer only), e.g. Access.Scope().
 	Scope string
+	// ErrorCode is RFC 6750's error code (Bearer only): "invalid_token" for a
+	// token that is malformed, expired or signed by another key,
+	// "insufficient_scope" for one that lacks the scope; empty when the
+	// request carried no credentials.
+	ErrorCode string
 }
 
 // Error describes the challenge.
@@ -134,6 +139,9 @@ func (c *Challenge) String() string {
 		}
 		if c.Scope != "" {
 			s += ",scope=" + quote(c.Scope)
+		}
+		if c.ErrorCode != "" {
+			s += ",error=" + quote(c.ErrorCode)
 		}
 	}
 	return s

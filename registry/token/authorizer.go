@@ -183,10 +183,11 @@ func (z authorizer) Authorize(ctx context.Context, r *http.Request, a httpapi.Ac
 	challenge := func(reason, detail string) error {
 		return &AuthError{
 			Challenge: &httpapi.Challenge{
-				Scheme:  "Bearer",
-				Realm:   s.realmFor(r),
-				Service: service,
-				Scope:   n.scope(a, strings.HasPrefix(r.URL.Path, "/acr/")),
+				Scheme:    "Bearer",
+				Realm:     s.realmFor(r),
+				Service:   service,
+				Scope:     n.scope(a, strings.HasPrefix(r.URL.Path, "/acr/")),
+				ErrorCode: bearerError(reason),
 			},
 			Reason: reason,
 			Detail: detail,
@@ -247,6 +248,15 @@ func (z authorizer) Authorize(ctx context.Context, r *http.Request, a httpapi.Ac
 		return challenge("authentication_required", "authentication required for "+describe(n, a))
 	}
 	return &AuthError{Reason: "denied", Detail: "requested access to the resource is denied"}
+}
+
+// bearerError is the RFC 6750 error code a challenge carries for reason.
+func bearerError(reason string) string {
+	switch reason {
+	case "invalid_token", "insufficient_scope":
+		return reason
+	}
+	return ""
 }
 
 func containsAll(held, want []string) bool {

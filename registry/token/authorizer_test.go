@@ -288,3 +288,24 @@ func TestRealmFromRequest(t *testing.T) {
 		t.Errorf("configured challenge %+v", ch)
 	}
 }
+
+func TestChallengeErrorCodes(t *testing.T) {
+	s := newService(t, newClock())
+	alice := "Bearer " + issue(t, s, "alice", "alice-pw", "repository:app:pull")
+	acc := httpapi.Access{Repository: "app", Actions: accPush}
+	for _, tt := range []struct{ name, auth, want string }{
+		{"no credentials", "", ""},
+		{"garbage token", "Bearer not.a.jwt", "invalid_token"},
+		{"token without the scope", alice, "insufficient_scope"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ch, _ := check(t, s, "/v2/app/blobs/uploads/", tt.auth, acc)
+			if ch == nil || ch.ErrorCode != tt.want {
+				t.Fatalf("challenge %+v, want error code %q", ch, tt.want)
+			}
+			if tt.want != "" && !strings.Contains(ch.String(), `,error="`+tt.want+`"`) {
+				t.Fatalf("header %s lacks the error code", ch.String())
+			}
+		})
+	}
+}
