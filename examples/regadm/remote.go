@@ -176,6 +176,9 @@ func (c *remoteRegistry) do(ctx context.Context, method, path string, body any, 
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if errors.Is(err, auth.ErrBasicCredentialNotFound) {
+			return nil, fmt.Errorf("server %s asks for credentials: give --username and --password (or $REGKIT_PASSWORD), or a Docker config file with an entry for %s: %w", c.base, c.base.Host, err)
+		}
 		return nil, fmt.Errorf("server %s: %w", c.base, err)
 	}
 	if resp.StatusCode/100 == 2 {

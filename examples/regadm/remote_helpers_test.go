@@ -50,9 +50,6 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// day is 24 hours.
-const day = 24 * time.Hour
-
 // fill pushes, oldest first: repositories with tags old and new, untagged
 // manifests, a locked tag, indexes with children (one whose tag goes, one
 // kept), signed images (a referrer on a subject that goes, one on a

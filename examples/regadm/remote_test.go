@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regkit/regkit/policy"
 	"github.com/regkit/regkit/registry"
@@ -234,6 +235,9 @@ func TestRemotePurgeSkips(t *testing.T) {
 func TestRemoteLockUnlock(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
+	// Changes made through the server count as an hour before the purge
+	// below evaluates.
+	f.at = remoteNow.Add(-time.Hour)
 	srv := serve(t, f.reg)
 	d := f.digests["app:v2"]
 	code, out, errs := regadmRemote(t, "-registry", srv.URL, "lock", "--delete", "app:v1", "app@"+d.String(), "other/svc")
@@ -254,8 +258,13 @@ func TestRemoteLockUnlock(t *testing.T) {
 	}
 	// A locked tag cannot be deleted over the API either.
 	res := remotePurgeJSON(t, srv.URL, "--filter", "app:^v1$", "--ago", "0d")
-	if len(res.Deleted) != 0 || res.Plans[0].Decisions[0].Reason.Code != policy.ReasonLocked {
-		t.Errorf("purge of a locked tag: %+v", res)
+	if len(res.Deleted) != 0 {
+		t.Errorf("purge of a locked tag deleted %v", itemsOf(res.Deleted))
+	}
+	for _, d := range res.Plans[0].Decisions {
+		if d.Tag == "v1" && d.Reason.Code != policy.ReasonLocked {
+			t.Errorf("v1: %s", d.Reason)
+		}
 	}
 
 	code, out, errs = regadmRemote(t, "-registry", srv.URL, "-output", "json", "unlock", "app:v1", "app:nosuch", "other/svc")
@@ -288,7 +297,7 @@ func TestRemoteCredentials(t *testing.T) {
 	purge := []string{"-registry", srv.URL, "purge", "--filter", "app:^v1$", "--ago", "30d", "--dry-run"}
 
 	code, _, errs := regadmRemote(t, purge...)
-	if code != exitFailed || !strings.Contains(errs, "401") {
+	if code != exitFailed || !strings.Contains(errs, "asks for credentials") {
 		t.Errorf("no credentials: exit %d: %s", code, errs)
 	}
 	code, _, errs = regadmRemote(t, append(purge, "--username", "admin", "--password", "wrong")...)
