@@ -263,8 +263,8 @@ func (e *env) globalFlags(fs *flag.FlagSet, remote bool) {
 	if e.cred.dockerConfig == "" && !e.dockerConfigSet {
 		e.cred.dockerConfig = "-"
 	}
-	fs.Var(dataFlag{e}, "data", "data folder of the registry (as registryd's -data; env REGKIT_DATA)")
-	fs.StringVar(&e.registry, "registry", e.registry, "URL of a running server (http://host:port, https://host) to work on instead of a data folder: purge, policy apply, lock and unlock only")
+	fs.Var(dataFlag{e}, "data", "data folder `DIR` of the registry (as registryd's -data; env REGKIT_DATA)")
+	fs.StringVar(&e.registry, "registry", e.registry, "`URL` of a running server (http://host:port, https://host) to work on instead of a data folder: purge, policy apply, lock and unlock only")
 	fs.StringVar(&e.output, "output", e.output, "output format: text or json")
 	if remote {
 		fs.StringVar(&e.cred.username, "username", e.cred.username, "user name for -registry")
@@ -290,7 +290,11 @@ func (e *env) flags(cmd string) *flag.FlagSet {
 	fs.Usage = func() {
 		for _, c := range commands() {
 			if c.name == cmd {
-				fmt.Fprintf(e.stderr, "usage: regadm [-data DIR | -registry URL] [-output text|json] %s %s\n\n%s.\n", c.name, c.args, c.summary)
+				where := "-data DIR"
+				if c.remote {
+					where = "-data DIR | -registry URL"
+				}
+				fmt.Fprintf(e.stderr, "usage: regadm [%s] [-output text|json] %s %s\n\n%s.\n", where, c.name, c.args, c.summary)
 				if c.remote {
 					fmt.Fprintln(e.stderr, "Works on a data folder (-data) or a running server (-registry URL).")
 				} else {
