@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -397,5 +399,55 @@ func TestRemoteHelp(t *testing.T) {
 	_, _, errs = regadmRemote(t, "help", "retention", "show")
 	if !strings.Contains(errs, "Needs a data folder") || strings.Contains(errs, "-username") {
 		t.Errorf("help retention show:\n%s", errs)
+	}
+}
+
+// TestRemoteBearer: a server that answers with Bearer challenges gets a
+// token from the realm (Basic credentials there) and the purge and lock
+// go through with it.
+func TestRemoteBearer(t *testing.T) {
+	f := newFixture(t)
+	f.at = remoteNow.Add(-time.Hour)
+	var (
+		mu     sync.Mutex
+		scopes []string
+	)
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	mux.HandleFunc("/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "admin" || p != "s3cret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		scopes = append(scopes, r.URL.Query()["scope"]...)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"token": "good", "expires_in": 300}`))
+	})
+	mux.Handle("/", httpapi.New(f.reg, httpapi.WithAuthorizer(httpapi.BearerChallenge(srv.URL+"/oauth2/token", "regkit",
+		func(_ context.Context, token string, _ httpapi.Access) error {
+			if token != "good" {
+				return errors.New("bad token")
+			}
+			return nil
+		}))))
+	res := remotePurgeJSON(t, srv.URL, "--filter", "app:^v1$", "--ago", "30d", "--username", "admin", "--password", "s3cret")
+	if got := itemsOf(res.Deleted); len(got) != 1 || !strings.Contains(got[0], "tag v1") {
+		t.Errorf("deleted %v, skipped %v", got, res.Skipped)
+	}
+	code, _, errs := regadmRemote(t, "-registry", srv.URL, "--username", "admin", "--password", "s3cret", "lock", "app:v2")
+	if code != exitOK {
+		t.Errorf("lock: exit %d: %s", code, errs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(scopes) == 0 {
+		t.Error("no token was asked for")
+	}
+	code, _, errs = regadmRemote(t, "-registry", srv.URL, "--username", "admin", "--password", "wrong", "lock", "app:v2")
+	if code != exitFailed || !strings.Contains(errs, "401") {
+		t.Errorf("wrong password: exit %d: %s", code, errs)
 	}
 }
