@@ -221,7 +221,6 @@
 //     while planning: before an untagged manifest is deleted its body is
 //     read, and one with a subject is skipped (a dry run lists it as going).
 //
-//
 // # Exit status
 //
 //	0  the command did what it was asked (a purge whose planned deletions

@@ -166,18 +166,25 @@ func pushIndex(t *testing.T, reg *registry.Registry, repoName, tg string, childr
 // pushReferrer pushes an untagged signature of subject.
 func pushReferrer(t *testing.T, reg *registry.Registry, repoName string, subject digest.Digest, seed string) digest.Digest {
 	t.Helper()
-	repo := repoOf(t, reg, repoName)
-	p, err := repo.Manifests().Properties(context.Background(), subject)
+	p, err := repoOf(t, reg, repoName).Manifests().Properties(context.Background(), subject)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pushReferrerTo(t, reg, repoName, subject, p.Size, seed)
+}
+
+// pushReferrerTo pushes an untagged signature of subject, which repoName
+// need not hold.
+func pushReferrerTo(t *testing.T, reg *registry.Registry, repoName string, subject digest.Digest, size int64, seed string) digest.Digest {
+	t.Helper()
+	repo := repoOf(t, reg, repoName)
 	return putManifest(t, repo, ocispec.MediaTypeImageManifest, "", ocispec.Manifest{
 		Versioned:    specs.Versioned{SchemaVersion: 2},
 		MediaType:    ocispec.MediaTypeImageManifest,
 		ArtifactType: "application/vnd.example.signature",
 		Config:       putBlob(t, repo, ocispec.MediaTypeEmptyJSON, []byte("{}")),
 		Layers:       []ocispec.Descriptor{putBlob(t, repo, "application/vnd.example.sig", []byte("sig "+seed))},
-		Subject:      &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: subject, Size: p.Size},
+		Subject:      &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: subject, Size: size},
 	})
 }
 

@@ -72,20 +72,39 @@ func TestRemotePurgeMatchesLocal(t *testing.T) {
 		// want names items the run must delete (a sanity check that the
 		// fixture exercises the case).
 		want []string
+		// hide sets listEnabled=false on app:v2 and app@child-1, which the
+		// API then lists only through app:v2's manifest and the index.
+		hide bool
 	}{
 		{"tags and untagged", policy.Purge{Filters: []string{"app:.*"}, Ago: "30d", Untagged: true},
-			[]string{"app:v1", "app:multi", "app@child-1", "app@sig-signed", "app@untagged-old"}},
+			[]string{"app:v1", "app:multi", "app@child-1", "app@sig-signed", "app@untagged-old"}, false},
 		{"keep and lookahead", policy.Purge{Filters: []string{"app:^v", "other/.*:^(?!new$).*"}, Ago: "0d", Keep: 1},
-			[]string{"app:v1", "other/svc:old"}},
+			[]string{"app:v1", "other/svc:old"}, false},
 		{"include locked", policy.Purge{Filters: []string{".*:.*"}, Ago: "30d", Untagged: true, IncludeLocked: true},
-			[]string{"app:v0", "other/svc@svc-untagged", "keep-me:v1"}},
+			[]string{"app:v0", "other/svc@svc-untagged", "keep-me:v1"}, false},
 		{"untagged only", policy.Purge{Filters: []string{"app:.*", "other/svc:.*"}, Ago: "7d", UntaggedOnly: true},
-			[]string{"app@untagged-old"}},
+			[]string{"app@untagged-old"}, false},
+		{"hidden items", policy.Purge{Filters: []string{"app:.*"}, Ago: "30d", Untagged: true},
+			[]string{"app:v2", "app@child-1"}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			local, remote := newFixture(t), newFixture(t)
+			if tc.hide {
+				for _, f := range []*fixture{local, remote} {
+					no := false
+					f.at = remoteNow.Add(-40 * day)
+					app := repoOf(t, f.reg, "app")
+					if _, err := app.Tags().SetAttributes(ctx, "v2", tag.Patch{ListEnabled: &no}); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := app.Manifests().SetAttributes(ctx, f.digests["app@child-1"], tag.Patch{ListEnabled: &no}); err != nil {
+						t.Fatal(err)
+					}
+					f.at = remoteNow
+				}
+			}
 			if a, b := contents(t, local.reg), contents(t, remote.reg); !slices.Equal(a, b) {
 				t.Fatalf("fixtures differ:\n%v\n%v", a, b)
 			}
@@ -449,5 +468,29 @@ func TestRemoteBearer(t *testing.T) {
 	code, _, errs = regadmRemote(t, "-registry", srv.URL, "--username", "admin", "--password", "wrong", "lock", "app:v2")
 	if code != exitFailed || !strings.Contains(errs, "401") {
 		t.Errorf("wrong password: exit %d: %s", code, errs)
+	}
+}
+
+// TestRemoteDanglingReferrer: a referrer whose subject the repository does
+// not hold is not known as one from the listings; the dry run lists it,
+// the real run reads it before deleting it and skips it.
+func TestRemoteDanglingReferrer(t *testing.T) {
+	f := newFixture(t)
+	f.at = remoteNow.Add(-10 * day)
+	other := pushSeeded(t, f.reg, "keep-me", "", "elsewhere")
+	ref := pushReferrerTo(t, f.reg, "dangle", other, 100, "dangling")
+	f.at = remoteNow
+	srv := serve(t, f.reg)
+	args := []string{"--filter", "dangle:.*", "--ago", "1d", "--untagged-only"}
+	dry := remotePurgeJSON(t, srv.URL, append(args, "--dry-run")...)
+	if got := itemsOf(dry.Deleted); len(got) != 1 || !strings.Contains(got[0], ref.String()) {
+		t.Errorf("dry run: %v", got)
+	}
+	res := remotePurgeJSON(t, srv.URL, args...)
+	if len(res.Deleted) != 0 || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Error, "referrer of "+other.String()) {
+		t.Errorf("deleted %v, skipped %+v", itemsOf(res.Deleted), res.Skipped)
+	}
+	if _, err := repoOf(t, f.reg, "dangle").Manifests().Properties(context.Background(), ref); err != nil {
+		t.Errorf("the referrer went: %v", err)
 	}
 }
