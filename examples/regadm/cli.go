@@ -269,7 +269,7 @@ func (e *env) globalFlags(fs *flag.FlagSet, remote bool) {
 	if remote {
 		fs.StringVar(&e.cred.username, "username", e.cred.username, "user name for -registry")
 		fs.StringVar(&e.cred.password, "password", e.cred.password, "password or token for -registry (env REGKIT_PASSWORD)")
-		fs.Func("docker-config", "Docker config file whose credentials for the -registry host are used without --username (\"-\": Docker's default, \"\": none)", func(v string) error {
+		fs.Func("docker-config", "Docker config `FILE` whose credentials for the -registry host are used without --username (\"-\": Docker's default, \"\": none)", func(v string) error {
 			e.cred.dockerConfig, e.dockerConfigSet = v, true
 			return nil
 		})
@@ -300,7 +300,7 @@ func (e *env) flags(cmd string) *flag.FlagSet {
 				} else {
 					fmt.Fprintln(e.stderr, "Needs a data folder (-data); not available over -registry.")
 				}
-				if n := remoteNotes[c.name]; n != "" {
+				if n := remoteNote(c.name); n != "" {
 					fmt.Fprintf(e.stderr, "\n%s\n", n)
 				}
 				fmt.Fprintln(e.stderr, "\nFlags:")

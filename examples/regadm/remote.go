@@ -179,7 +179,11 @@ func (c *remoteRegistry) do(ctx context.Context, method, path string, body any, 
 		if errors.Is(err, auth.ErrBasicCredentialNotFound) {
 			return nil, fmt.Errorf("server %s asks for credentials: give --username and --password (or $REGKIT_PASSWORD), or a Docker config file with an entry for %s: %w", c.base, c.base.Host, err)
 		}
-		return nil, fmt.Errorf("server %s: %w", c.base, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("cannot reach server %s (%s %s): %w", c.base, method, u.Path, err)
 	}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil
@@ -277,6 +281,9 @@ func (c *remoteRegistry) catalog(ctx context.Context) ([]string, error) {
 			Repositories []string `json:"repositories"`
 		}
 		next, err := c.getJSON(ctx, path, &page)
+		if statusOf(err) == http.StatusNotFound && out == nil {
+			return nil, fmt.Errorf("%s does not serve ACR's API (/acr/v1/), which -registry needs: %w", c.base, err)
+		}
 		if err != nil {
 			return out, err
 		}

@@ -21,9 +21,11 @@ import (
 // -registry without --concurrency, acr purge's default.
 const defaultRemoteConcurrency = 5
 
-// remoteNotes are what differs over -registry, for a verb's help.
-var remoteNotes = map[string]string{
-	"purge": `Over -registry the purge reads the server's ACR API (/acr/v1/) and
+// remoteNote says what differs over -registry, for a verb's help.
+func remoteNote(verb string) string {
+	switch verb {
+	case "purge":
+		return `Over -registry the purge reads the server's ACR API (/acr/v1/) and
 deletes through it, with the same rules and output as on a data folder, but:
 the API has no last-pull times (keep rules by pull see none), no
 untagged-since times, and does not list items with listEnabled=false (those
@@ -33,9 +35,12 @@ just before it (a tag that moved, a manifest tagged, locked or given a
 referrer since is skipped) but, unlike on a data folder, not in one
 transaction with it; an untagged manifest is read once more before it goes,
 so a referrer whose subject is absent is skipped then (a dry run lists it).
-Refusals by the server (404, 405, 409, 412) are skips, not failures.`,
-	"policy apply": `Over -registry, see "regadm help purge" for what differs; a policy with
-"untaggedRetention" needs -data (the API has no untagged-since times).`,
+Refusals by the server (404, 405, 409, 412) are skips, not failures.`
+	case "policy apply":
+		return `Over -registry, see "regadm help purge" for what differs; a policy with
+"untaggedRetention" needs -data (the API has no untagged-since times).`
+	}
+	return ""
 }
 
 // remotePurge runs pol against the server as Registry.Purge runs it on a

@@ -376,7 +376,7 @@ func TestRemoteErrors(t *testing.T) {
 		{append([]string{"-registry", deadURL, "-data", dir}, purge...), exitUsage, "-data and -registry exclude each other"},
 		{append(append([]string{"-data", dir}, purge...), "-registry", deadURL), exitUsage, "exclude each other"},
 		{append([]string{"-registry", deadURL}, purge...), exitFailed, "connection refused"},
-		{append([]string{"-registry", notAPI.URL}, purge...), exitFailed, "404"},
+		{append([]string{"-registry", notAPI.URL}, purge...), exitFailed, "does not serve ACR's API (/acr/v1/), which -registry needs: GET /acr/v1/_catalog: 404"},
 		{[]string{"-registry", deadURL, "lock", "app:v1"}, exitFailed, "connection refused"},
 		{[]string{"-registry", deadURL, "retention", "show"}, exitUsage, "retention show needs -data"},
 		{[]string{"-registry", deadURL, "token", "list"}, exitUsage, "token list needs -data"},
