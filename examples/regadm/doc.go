@@ -196,7 +196,7 @@
 // build from them the policy.Snapshot a data folder would give, evaluate it
 // with the same policy code at the local time, and print the same table or
 // JSON. Deletions go over the API stage by stage, at most --concurrency
-// requests at once (default 5, acr purge's): DELETE /acr/v1/NAME/_tags/TAG
+// requests at once (default GOMAXPROCS, as acr purge's): DELETE /acr/v1/NAME/_tags/TAG
 // to untag, DELETE /v2/NAME/manifests/DIGEST to delete a manifest (the
 // server deletes its referrers with it). With --include-locked, a locked
 // item is unlocked (PATCH writeEnabled and deleteEnabled true) just before

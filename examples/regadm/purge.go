@@ -40,7 +40,7 @@ type runOptions struct {
 
 func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "evaluate and show what would go, delete nothing")
-	fs.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("deletions at once, 1 to %d (default: the registry's; over -registry, requests at once, default %d)", maxConcurrency, defaultRemoteConcurrency))
+	fs.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("deletions at once, 1 to %d (default: the registry's; over -registry, requests at once, default GOMAXPROCS as acr purge's)", maxConcurrency))
 	fs.BoolVar(&o.verbose, "verbose", false, "text output also lists what stays, and why")
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -18,8 +19,11 @@ import (
 )
 
 // defaultRemoteConcurrency is the requests at once of a purge over
-// -registry without --concurrency, acr purge's default.
-const defaultRemoteConcurrency = 5
+// -registry without --concurrency: acr purge's default, GOMAXPROCS
+// clamped to 1..32.
+func defaultRemoteConcurrency() int {
+	return min(max(runtime.GOMAXPROCS(0), 1), maxConcurrency)
+}
 
 // remoteNote says what differs over -registry, for a verb's help.
 func remoteNote(verb string) string {
@@ -77,7 +81,7 @@ func (e *env) purgeRemote(ctx context.Context, pol policy.Policy, opts registry.
 		return nil, usagef("%s: %w", e.verb, err)
 	}
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = defaultRemoteConcurrency
+		opts.Concurrency = defaultRemoteConcurrency()
 	}
 	now := time.Now
 	if e.now != nil {
