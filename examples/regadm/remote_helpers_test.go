@@ -109,7 +109,7 @@ func (f *fixture) fill(t *testing.T) {
 }
 
 // putBlob stores b in repo and returns its descriptor.
-func putBlob(t *testing.T, repo *registry.Repository, mediaType string, b []byte) ocispec.Descriptor {
+func putBlob(t testing.TB, repo *registry.Repository, mediaType string, b []byte) ocispec.Descriptor {
 	t.Helper()
 	d := digest.FromBytes(b)
 	if _, err := repo.Blobs().Put(context.Background(), d, int64(len(b)), bytes.NewReader(b)); err != nil {
@@ -119,7 +119,7 @@ func putBlob(t *testing.T, repo *registry.Repository, mediaType string, b []byte
 }
 
 // putManifest pushes v as mediaType under tg ("" untagged).
-func putManifest(t *testing.T, repo *registry.Repository, mediaType, tg string, v any) digest.Digest {
+func putManifest(t testing.TB, repo *registry.Repository, mediaType, tg string, v any) digest.Digest {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -133,9 +133,12 @@ func putManifest(t *testing.T, repo *registry.Repository, mediaType, tg string, 
 }
 
 // pushSeeded pushes an image whose content depends on seed only.
-func pushSeeded(t *testing.T, reg *registry.Registry, repoName, tg, seed string) digest.Digest {
+func pushSeeded(t testing.TB, reg *registry.Registry, repoName, tg, seed string) digest.Digest {
 	t.Helper()
-	repo := repoOf(t, reg, repoName)
+	repo, err := reg.Repository(context.Background(), repoName)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers"}, "seed": seed})
 	return putManifest(t, repo, ocispec.MediaTypeImageManifest, tg, ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
