@@ -14,7 +14,7 @@ import (
 )
 
 // benchRegistry returns a registry with n tagged images in repository
-// "bench", all 40 days old.
+// "bench", all 40 days old; its clock then says remoteNow.
 func benchRegistry(b *testing.B, n int) *registry.Registry {
 	b.Helper()
 	at := remoteNow.Add(-40 * day)
@@ -25,6 +25,7 @@ func benchRegistry(b *testing.B, n int) *registry.Registry {
 	for i := range n {
 		pushSeeded(b, reg, "bench", "t"+strconv.Itoa(i), "bench-"+strconv.Itoa(i))
 	}
+	at = remoteNow // the purge evaluates now
 	return reg
 }
 
