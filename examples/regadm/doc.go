@@ -2,14 +2,16 @@
 // serves (-data, default ./data or $REGKIT_DATA). It purges as acr purge
 // does, runs retention policies, locks and unlocks content, imports and
 // exports artifacts, and manages scope maps, tokens, anonymous pull and the
-// admin user.
+// admin user. purge, policy apply, lock and unlock also work on a running
+// server through its API (-registry URL), as acr purge does.
 //
-//	regadm [-data DIR] [-output text|json] COMMAND [flags] [args]
+//	regadm [-data DIR | -registry URL [--username U --password P]] [-output text|json] COMMAND [flags] [args]
 //
 // Flags follow Go's flag package: -flag and --flag are the same, and a
 // boolean takes its value with "=" (--enabled=false). A command's flags may
-// come before or after its arguments. -data and -output are accepted
-// before the command and after it.
+// come before or after its arguments. -data, -registry (with its
+// credential flags) and -output are accepted before the command and after
+// it.
 //
 // # Commands
 //
@@ -168,18 +170,70 @@
 // open, and regadm checks that lock without waiting and says that a server
 // holds the folder. Stop registryd first. regadm runs no background work
 // while it holds the folder: untagged retention deletes only through
-// retention sweep. (Against a running server through
-// its API, as acr purge works, is not supported yet.)
+// retention sweep.
+//
+// # A running server
+//
+// With -registry URL (http://host:port or https://host; a bare host means
+// HTTPS) instead of -data, purge, policy apply, lock and unlock work on a
+// running server through ACR's data-plane API (/acr/v1/) and the
+// distribution API (/v2/), as registryd serves them (package
+// registry/httpapi) and as acr purge uses them. Giving both -data and
+// -registry is an error (status 2); -registry wins over $REGKIT_DATA. Every
+// other command needs -data and says so (status 2).
+//
+// Credentials are --username and --password (or $REGKIT_PASSWORD), else
+// the entry for the server's host in the Docker config file
+// (--docker-config FILE; default Docker's own, "" for none), else none.
+// They answer both the server's Basic challenges and its Bearer challenges
+// (a token fetched from the realm the challenge names, such as registryd's
+// /oauth2/token), through oras-go's auth client.
+//
+// lock and unlock PATCH the changeable attributes of each REF. purge (and
+// policy apply) list the repositories (/acr/v1/_catalog), read each one the
+// policy applies to (its attributes, _tags and _manifests with their times,
+// attributes and index children, and the /v2/ referrers of every manifest),
+// build from them the policy.Snapshot a data folder would give, evaluate it
+// with the same policy code at the local time, and print the same table or
+// JSON. Deletions go over the API stage by stage, at most --concurrency
+// requests at once (default GOMAXPROCS, as acr purge's): DELETE /acr/v1/NAME/_tags/TAG
+// to untag, DELETE /v2/NAME/manifests/DIGEST to delete a manifest (the
+// server deletes its referrers with it). With --include-locked, a locked
+// item is unlocked (PATCH writeEnabled and deleteEnabled true) just before
+// it is deleted. --dry-run reads the same and deletes nothing. What differs
+// from a purge of a data folder:
+//
+//   - Each deletion is re-checked just before it is sent: a tag is read
+//     again and skipped if it moved or was locked; a manifest and the
+//     referrers planned to go with it are read again and skipped if one was
+//     tagged or locked or a referrer arrived. The check and the deletion are
+//     two requests, not one transaction, so a change between them is not
+//     seen. A 404, 405 (a lock), 409 or 412 from the server skips the item
+//     with the server's answer as the reason; other failures stop the run.
+//   - The API has no last-pull times (keep rules by pull see none) and no
+//     untagged-since times (a policy with "untaggedRetention" needs -data).
+//   - Listings leave out items with listEnabled=false: such a repository is
+//     not purged, such a tag or manifest is read only when a listed item
+//     names it (a manifest's tags, a tag's digest, an index's children, a
+//     referrer), and otherwise stays.
+//   - Referrers are found with one /v2/ referrers request per manifest, so
+//     a referrer whose subject is not in the repository is not known as one
+//     while planning: before an untagged manifest is deleted its body is
+//     read, and one with a subject is skipped (a dry run lists it as going).
 //
 // # Exit status
 //
 //	0  the command did what it was asked (a purge whose planned deletions
 //	   were skipped because the content changed since the plan succeeded too:
 //	   the result lists them)
-//	1  it failed: the folder could not be opened, a server holds it, or an
-//	   operation failed, possibly after some changes (the output says which)
+//	1  it failed: the folder could not be opened, a server holds it, the
+//	   server of -registry could not be reached, refused the credentials or
+//	   does not serve the API, or an operation failed, possibly after some
+//	   changes (the output says which)
 //	2  bad usage: unknown command or flag, bad regular expression, bad --ago,
-//	   conflicting flags, an unreadable or invalid input file; nothing was done
+//	   conflicting flags (-data with -registry), a malformed -registry URL, a
+//	   command that needs -data given -registry, an unreadable or invalid
+//	   input file; nothing was done
 //
 // SIGINT or SIGTERM stop a purge between deletions (status 1); a second one
 // kills regadm at once.
