@@ -80,6 +80,10 @@ func classify(r *http.Request, rt route, err error) (int, string) {
 		return se.status, se.code
 	}
 	switch {
+	case errors.Is(err, registry.ErrBadUpstream):
+		// The artifact cache's upstream refused the registry or sent bad
+		// bytes: a gateway's failure, not the client's nor a busy server.
+		return http.StatusBadGateway, CodeUnavailable
 	case errors.Is(err, errdef.ErrUnavailable),
 		// Canceled here is an operation the server cut short (the
 		// request's own cancellation never reaches classify), and a
