@@ -78,7 +78,7 @@ func (c *CacheRule) validate() error {
 	if !wild {
 		ref, err = orasreg.ParseReference(src)
 	}
-	if err != nil || ref.Reference != "" || !strings.Contains(src, "/") {
+	if err != nil || ref.Reference != "" || !wild && !strings.Contains(src, "/") {
 		return errorf(ErrInvalid, "cache rule %q: source repository %q: want host[:port]/repository", c.Name, truncate(c.SourceRepository))
 	}
 	if (c.Username == "") != (c.Password == "") {
@@ -216,8 +216,8 @@ type cacheRuleSet struct {
 	exact map[string]*CacheRule
 	// wild are the wildcard rules, longest prefix first.
 	wild []wildRule
-	// upstreams are the upstream targets made so far, by upstream
-	// repository: they keep their auth tokens between fetches.
+	// upstreams are the upstream targets made so far, by rule and
+	// upstream repository: they keep their auth tokens between fetches.
 	upstreams *upstreamCache
 }
 

@@ -201,7 +201,7 @@ func (r *Registry) fetchUpstream(ctx context.Context, rs *cacheRuleSet, rule *Ca
 	checked := r.now()
 	desc, err := src.Resolve(ctx, ref)
 	if err != nil {
-		return r.upstreamErr(rs, upstream, name, ref, sourceErr(fmt.Sprintf("resolve %q", ref), err), true)
+		return r.upstreamErr(rs, rule, upstream, name, ref, sourceErr(fmt.Sprintf("resolve %q", ref), err), true)
 	}
 	if !isTag && desc.Digest.String() != ref {
 		return errorf(ErrBadUpstream, "cache: %s resolved %s to %s", upstream, ref, desc.Digest)
@@ -216,7 +216,7 @@ func (r *Registry) fetchUpstream(ctx context.Context, rs *cacheRuleSet, rule *Ca
 	}
 	src = resolvedSource{ReadOnlyTarget: src, ref: ref, desc: desc}
 	if _, err := r.Import(ctx, src, ref, target, ImportOptions{Force: isTag}); err != nil {
-		return r.upstreamErr(rs, upstream, name, ref, err, false)
+		return r.upstreamErr(rs, rule, upstream, name, ref, err, false)
 	}
 	if isTag {
 		r.pull.markChecked(key, checked)
@@ -255,8 +255,9 @@ func (r *Registry) localRef(ctx context.Context, name, ref string) (digest.Diges
 // once per rule set.
 func (r *Registry) upstreamTarget(ctx context.Context, rs *cacheRuleSet, rule *CacheRule, upstream string) (oras.ReadOnlyTarget, error) {
 	uc := rs.upstreams
+	key := rule.Name + " " + upstream
 	uc.mu.Lock()
-	t, ok := uc.targets[upstream]
+	t, ok := uc.targets[key]
 	uc.mu.Unlock()
 	if ok {
 		return t, nil
@@ -282,7 +283,7 @@ func (r *Registry) upstreamTarget(ctx context.Context, rs *cacheRuleSet, rule *C
 		return nil, fmt.Errorf("registry: cache rule %q: upstream %s: %w: %w", rule.Name, upstream, ErrBadUpstream, err)
 	}
 	uc.mu.Lock()
-	uc.targets[upstream] = t
+	uc.targets[key] = t
 	uc.mu.Unlock()
 	return t, nil
 }
@@ -299,7 +300,7 @@ func defaultCacheUpstream(_ context.Context, u CacheUpstream) (oras.ReadOnlyTarg
 // is ErrBadUpstream; the registry's own errors (a lock, a closed store)
 // stay. A refused target is dropped, so the next fetch makes it anew
 // (with credentials resolved again).
-func (r *Registry) upstreamErr(rs *cacheRuleSet, upstream, name, ref string, err error, root bool) error {
+func (r *Registry) upstreamErr(rs *cacheRuleSet, rule *CacheRule, upstream, name, ref string, err error, root bool) error {
 	if err == nil || !isSourceError(err) {
 		return err
 	}
@@ -311,7 +312,7 @@ func (r *Registry) upstreamErr(rs *cacheRuleSet, upstream, name, ref string, err
 		return fmt.Errorf("%s: %w: %w", what, ErrUpstreamUnavailable, err)
 	case errors.Is(err, errdef.ErrUnauthorized), errors.Is(err, errdef.ErrDenied):
 		rs.upstreams.mu.Lock()
-		delete(rs.upstreams.targets, upstream)
+		delete(rs.upstreams.targets, rule.Name+" "+upstream)
 		rs.upstreams.mu.Unlock()
 	}
 	return fmt.Errorf("%s: %w: %w", what, ErrBadUpstream, err)

@@ -424,7 +424,9 @@ func TestPullThroughErrors(t *testing.T) {
 			if resp.StatusCode != c.status || json.Unmarshal(body, &e) != nil || len(e.Errors) != 1 {
 				t.Fatalf("over HTTP: %d %s, want %d", resp.StatusCode, body, c.status)
 			}
-			t.Logf("%d %s: %s", resp.StatusCode, e.Errors[0].Code, e.Errors[0].Message)
+			if c.status != http.StatusNotFound && !strings.Contains(e.Errors[0].Message, "upstream") {
+				t.Fatalf("over HTTP: %d %s: the message does not blame the upstream", resp.StatusCode, body)
+			}
 			if n := manifestCount(t, repoOf(t, srv.Registry, "app")); n != 0 {
 				t.Fatalf("%d manifests stored after a failed fetch", n)
 			}
@@ -480,6 +482,9 @@ func TestPullThroughLocks(t *testing.T) {
 	tagIn(t, repoOf(t, f.up.Registry, "library/app").Target(), img, "v1")
 	f.rule(t, "ro", "ro", "library/app")
 	f.rule(t, "hidden", "hidden", "library/app")
+	for _, name := range []string{"ro", "hidden"} {
+		pushImage(t, repoOf(t, f.reg, name).Target(), "linux/arm64", randBytes(20))
+	}
 	no := false
 	if _, err := repoOf(t, f.reg, "ro").SetAttributes(ctx, tag.Patch{WriteEnabled: &no}); err != nil {
 		t.Fatal(err)
@@ -487,7 +492,7 @@ func TestPullThroughLocks(t *testing.T) {
 	if _, err := repoOf(t, f.reg, "ro").Manifests().Get(ctx, "v1", registry.GetOptions{}); !errors.Is(err, registry.ErrLocked) {
 		t.Fatalf("pull into a write-locked cache repository: %v", err)
 	}
-	if n := manifestCount(t, repoOf(t, f.reg, "ro")); n != 0 {
+	if n := manifestCount(t, repoOf(t, f.reg, "ro")); n != 1 {
 		t.Fatalf("a write-locked repository cached %d manifests", n)
 	}
 	if _, err := repoOf(t, f.reg, "hidden").SetAttributes(ctx, tag.Patch{ReadEnabled: &no}); err != nil {
