@@ -61,4 +61,3 @@ func TestCacheRulesFromDataFolder(t *testing.T) {
 		t.Fatalf("pull through the stored rule: %d %s", w.Code, w.Body)
 	}
 }
-
