@@ -2,8 +2,7 @@
 // serves (-data, default ./data or $REGKIT_DATA). It purges as acr purge
 // does, runs retention policies, locks and unlocks content, imports and
 // exports artifacts, and manages artifact cache rules, scope maps, tokens,
-// anonymous pull and the
-// admin user.
+// anonymous pull and the admin user.
 //
 //	regadm [-data DIR] [-output text|json] COMMAND [flags] [args]
 //
