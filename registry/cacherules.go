@@ -243,17 +243,26 @@ func compileCacheRules(rules []CacheRule) *cacheRuleSet {
 	return s
 }
 
-// match returns the rule covering repository name and the upstream
-// repository it maps to. An exact rule wins over wildcards, a longer
-// prefix over a shorter.
-func (s *cacheRuleSet) match(name string) (*CacheRule, string, bool) {
+// match returns the rule covering repository name and the length of the
+// name's part the rule's target matched (-1 for an exact rule). An exact
+// rule wins over wildcards, a longer prefix over a shorter.
+func (s *cacheRuleSet) match(name string) (*CacheRule, int, bool) {
 	if c, ok := s.exact[name]; ok {
-		return c, c.SourceRepository, true
+		return c, -1, true
 	}
 	for _, w := range s.wild {
 		if strings.HasPrefix(name, w.prefix) {
-			return w.rule, strings.TrimSuffix(w.rule.SourceRepository, "*") + name[len(w.prefix):], true
+			return w.rule, len(w.prefix), true
 		}
 	}
-	return nil, "", false
+	return nil, 0, false
+}
+
+// upstreamOf maps repository name to its upstream repository under rule
+// (as match found it).
+func upstreamOf(rule *CacheRule, name string, matched int) string {
+	if matched < 0 {
+		return rule.SourceRepository
+	}
+	return strings.TrimSuffix(rule.SourceRepository, "*") + name[matched:]
 }

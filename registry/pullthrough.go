@@ -86,23 +86,31 @@ func WithCacheCredentials(fn CacheCredentialFunc) Option {
 type pullThrough struct {
 	flights singleflight.Group
 	mu      sync.RWMutex
-	checked map[string]time.Time // "repo:tag" -> last check
+	checked map[string]map[string]time.Time // repository -> tag -> last check
 }
 
-func newPullThrough() *pullThrough { return &pullThrough{checked: map[string]time.Time{}} }
+func newPullThrough() *pullThrough {
+	return &pullThrough{checked: map[string]map[string]time.Time{}}
+}
 
-// fresh reports whether tag key was checked upstream within ttl of now.
-func (p *pullThrough) fresh(key string, now time.Time, ttl time.Duration) bool {
+// fresh reports whether tag tg of repository name was checked upstream
+// within ttl of now.
+func (p *pullThrough) fresh(name, tg string, now time.Time, ttl time.Duration) bool {
 	p.mu.RLock()
-	at, ok := p.checked[key]
+	at, ok := p.checked[name][tg]
 	p.mu.RUnlock()
 	return ok && now.Sub(at) < ttl
 }
 
-func (p *pullThrough) markChecked(key string, now time.Time) {
+func (p *pullThrough) markChecked(name, tg string, now time.Time) {
 	p.mu.Lock()
-	p.checked[key] = now
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	tags := p.checked[name]
+	if tags == nil {
+		tags = map[string]time.Time{}
+		p.checked[name] = tags
+	}
+	tags[tg] = now
 }
 
 // upstreamCache keeps the upstream targets of one rule set.
@@ -119,26 +127,27 @@ func newUpstreamCache() *upstreamCache {
 // covers: a miss fetches from the upstream, a tag past its TTL is
 // re-checked. m and err are the local read's.
 func (ms *Manifests) pullThrough(ctx context.Context, rs *cacheRuleSet, ref string, opts GetOptions, withBytes bool, m *Manifest, err error) (*Manifest, error) {
-	rule, upstream, ok := rs.match(ms.repo.name)
+	rule, matched, ok := rs.match(ms.repo.name)
 	if !ok {
 		return m, err
 	}
 	r := ms.repo.reg
 	isTag := !strings.Contains(ref, ":")
+	upstream := func() string { return upstreamOf(rule, ms.repo.name, matched) }
 	switch {
 	case err == nil && !isTag:
 		return m, nil
 	case err == nil:
-		if r.pull.fresh(ms.repo.name+":"+ref, r.now(), r.opts.cacheTagTTL) {
+		if r.pull.fresh(ms.repo.name, ref, r.now(), r.opts.cacheTagTTL) {
 			return m, nil
 		}
 		// Past its TTL: re-check. An upstream that fails or cannot be
 		// reached leaves the cached tag served as it is.
-		if ferr := r.cacheFetch(ctx, rs, rule, upstream, ms.repo.name, ref); ferr != nil {
+		if ferr := r.cacheFetch(ctx, rs, rule, upstream(), ms.repo.name, ref); ferr != nil {
 			return m, nil
 		}
 	case errors.Is(err, ErrManifestUnknown):
-		if ferr := r.cacheFetch(ctx, rs, rule, upstream, ms.repo.name, ref); ferr != nil {
+		if ferr := r.cacheFetch(ctx, rs, rule, upstream(), ms.repo.name, ref); ferr != nil {
 			return nil, ferr
 		}
 	default:
@@ -181,7 +190,6 @@ func (r *Registry) cacheFetch(ctx context.Context, rs *cacheRuleSet, rule *Cache
 // fetchUpstream is one fetch of cacheFetch.
 func (r *Registry) fetchUpstream(ctx context.Context, rs *cacheRuleSet, rule *CacheRule, upstream, name, ref string) error {
 	isTag := !strings.Contains(ref, ":")
-	key := name + ":" + ref
 	// A fetch that finished after this caller's miss may have done the
 	// work: look again before asking the upstream.
 	have, err := r.localRef(ctx, name, ref)
@@ -191,7 +199,7 @@ func (r *Registry) fetchUpstream(ctx context.Context, rs *cacheRuleSet, rule *Ca
 	switch {
 	case !isTag && have != "":
 		return nil
-	case isTag && have != "" && r.pull.fresh(key, r.now(), r.opts.cacheTagTTL):
+	case isTag && have != "" && r.pull.fresh(name, ref, r.now(), r.opts.cacheTagTTL):
 		return nil
 	}
 	src, err := r.upstreamTarget(ctx, rs, rule, upstream)
@@ -207,7 +215,7 @@ func (r *Registry) fetchUpstream(ctx context.Context, rs *cacheRuleSet, rule *Ca
 		return errorf(ErrBadUpstream, "cache: %s resolved %s to %s", upstream, ref, desc.Digest)
 	}
 	if isTag && desc.Digest == have {
-		r.pull.markChecked(key, checked)
+		r.pull.markChecked(name, ref, checked)
 		return nil
 	}
 	target := name
@@ -219,7 +227,7 @@ func (r *Registry) fetchUpstream(ctx context.Context, rs *cacheRuleSet, rule *Ca
 		return r.upstreamErr(rs, rule, upstream, name, ref, err, false)
 	}
 	if isTag {
-		r.pull.markChecked(key, checked)
+		r.pull.markChecked(name, ref, checked)
 	}
 	return nil
 }
