@@ -12,7 +12,7 @@ import (
 	orasreg "oras.land/oras-go/v2/registry"
 )
 
-// ErrCacheRuleUnknown: no cache rule by that name.
+// ErrCacheRuleUnknown is the error of a cache rule name no rule has.
 var ErrCacheRuleUnknown error = errdef.New("cache rule unknown", ErrNotFound)
 
 // MaxCacheRules is how many cache rules a registry holds, as many as ACR
