@@ -49,4 +49,41 @@
 // (ErrDigestMismatch, ErrSizeMismatch, ErrTooLarge, ErrNotFound) or are
 // ErrSourceFailed. Registry.Export writes an artifact as an OCI image layout,
 // a folder or a tar, as oras-go writes one.
+//
+// # Artifact cache
+//
+// A CacheRule (SetCacheRule, CacheRules, DeleteCacheRule; ACR's cache
+// rules, the pull-through proxies of distribution and zot) maps a local
+// repository, or every repository under a prefix ("hub/*"), to an upstream
+// repository. The rules are settings of the metadata store, so they survive
+// a restart and regadm's changes are in force when registryd next opens the
+// folder; this Registry reads them at New and on its own changes.
+//
+// A manifest read (Manifests.Get or Stat, so a GET or HEAD of /v2/ and
+// Repository.Target) of a tag or digest the covered repository lacks
+// fetches it from the upstream with Import: the whole artifact (an index
+// with every child, and every blob) is stored before the read answers, so
+// a client never sees part of one, and the blobs of a cached manifest are
+// always there. Concurrent reads of the same reference wait for one fetch
+// (singleflight), which goes on, bounded by a timeout and Close, when the
+// read that started it gives up. A tag is re-checked upstream after
+// WithCacheTagTTL (one HEAD when it has not moved; a moved tag is fetched
+// and moved here); while the upstream fails the cached tag is served as it
+// is. A digest is never re-checked. Reads the local repository answers are
+// not slowed: a registry without rules pays one atomic load, a covered
+// repository a rule match and, for a tag, a look at when it was checked.
+//
+// Upstream failures are typed: a reference the upstream lacks is
+// ErrManifestUnknown; an upstream that cannot be reached or fails is
+// ErrUpstreamUnavailable (HTTP 503); one that refuses the registry's
+// credentials or sends bytes that do not match their digest is
+// ErrBadUpstream (HTTP 502). Nothing is stored under a failed fetch. The
+// registry's own refusals hold: a write-locked repository caches nothing
+// (ErrLocked), a read-locked one asks no upstream.
+//
+// The registry must present a rule's credentials to the upstream, so a
+// rule's Username and Password are stored as given, in clear, in the
+// metadata store. A rule may instead name a CredentialSet that the host
+// resolves at use (WithCacheCredentials). WithCacheUpstream replaces how
+// upstreams are reached (a transport, a proxy, or any oras-go target).
 package registry

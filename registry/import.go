@@ -312,7 +312,11 @@ func (r *Registry) importBlobs(ctx context.Context, repo *Repository, src oras.R
 				if errors.As(err, &se) {
 					return sourceErr("read blob "+b.Digest.String(), se.err)
 				}
-				return fmt.Errorf("registry: import blob %s: %w", b.Digest, err)
+				err = fmt.Errorf("registry: import blob %s: %w", b.Digest, err)
+				if errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrSizeMismatch) {
+					err = &sourceError{err} // the source's bytes were wrong
+				}
+				return err
 			}
 			count(func() { res.BlobsTransferred++; res.BytesTransferred += cr.n })
 			p.blobDone(b.Size - cr.n)

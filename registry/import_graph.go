@@ -54,7 +54,7 @@ func (g *importGraph) addRoot(ctx context.Context, root ocispec.Descriptor, plat
 	}
 	m, err := manifest.Parse(root.MediaType, data, &g.mopts)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("registry: import: manifest %s: %w", root.Digest, err)
+		return ocispec.Descriptor{}, &sourceError{fmt.Errorf("registry: import: manifest %s: %w", root.Digest, err)}
 	}
 	var picked []ocispec.Descriptor
 	chosen := map[digest.Digest]bool{}
@@ -101,7 +101,7 @@ func (g *importGraph) walk(ctx context.Context, desc ocispec.Descriptor, referre
 	}
 	m, err := manifest.Parse(desc.MediaType, data, &g.mopts)
 	if err != nil {
-		return fmt.Errorf("registry: import: manifest %s: %w", desc.Digest, err)
+		return &sourceError{fmt.Errorf("registry: import: manifest %s: %w", desc.Digest, err)}
 	}
 	g.seen[desc.Digest] = true
 	for _, ref := range m.References() {
@@ -131,13 +131,13 @@ func (g *importGraph) add(desc ocispec.Descriptor, data []byte, referrer bool) e
 // fetch reads and verifies one manifest of the source.
 func (g *importGraph) fetch(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
 	if err := validDigest(desc.Digest); err != nil {
-		return nil, err
+		return nil, &sourceError{err}
 	}
 	if !manifest.IsManifestMediaType(desc.MediaType) && !g.mopts.AllowUnknown {
-		return nil, errorf(ErrUnsupported, "import: %s has media type %q, not a manifest", desc.Digest, desc.MediaType)
+		return nil, &sourceError{errorf(ErrUnsupported, "import: %s has media type %q, not a manifest", desc.Digest, desc.MediaType)}
 	}
 	if limit := manifestLimit(g.maxSize); desc.Size > limit {
-		return nil, errorf(ErrTooLarge, "import: manifest %s of %d bytes, the limit is %d", desc.Digest, desc.Size, limit)
+		return nil, &sourceError{errorf(ErrTooLarge, "import: manifest %s of %d bytes, the limit is %d", desc.Digest, desc.Size, limit)}
 	}
 	rc, err := g.src.Fetch(ctx, desc)
 	if err != nil {
@@ -150,7 +150,7 @@ func (g *importGraph) fetch(ctx context.Context, desc ocispec.Descriptor) ([]byt
 		return nil, sourceErr("read manifest "+desc.Digest.String(), se.err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("registry: import source: %w", err)
+		return nil, &sourceError{fmt.Errorf("registry: import source: %w", err)}
 	}
 	return data, nil
 }
@@ -190,12 +190,30 @@ func listReferrers(ctx context.Context, src content.ReadOnlyStorage, desc ocispe
 	return nil, errorf(ErrUnsupported, "import: the source (%T) cannot list referrers", src)
 }
 
+// sourceError marks an error as the source's doing (what it sent or how it
+// failed), as opposed to the registry's own, for the artifact cache, which
+// answers a client differently for each. Its text and classes are those of
+// the error it holds.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// isSourceError reports whether err is the import source's doing.
+func isSourceError(err error) bool {
+	var se *sourceError
+	return errors.As(err, &se)
+}
+
 // sourceErr classifies an error of the import's source: it keeps a regkit
 // class the error has, maps oras-go's and HTTP's to regkit's, and files the
 // rest under ErrSourceFailed, keeping the cause.
 func sourceErr(what string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errdef.Class(err) != nil {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("registry: import source: %s: %w", what, err)
+	}
+	if errdef.Class(err) != nil {
+		return &sourceError{fmt.Errorf("registry: import source: %s: %w", what, err)}
 	}
 	class := ErrSourceFailed
 	var er *errcode.ErrorResponse
@@ -220,5 +238,5 @@ func sourceErr(what string, err error) error {
 	case strings.Contains(err.Error(), "digest mismatch in"):
 		class = ErrDigestMismatch
 	}
-	return fmt.Errorf("registry: import source: %s: %w: %w", what, class, err)
+	return &sourceError{fmt.Errorf("registry: import source: %s: %w: %w", what, class, err)}
 }

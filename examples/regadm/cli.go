@@ -125,6 +125,9 @@ func commands() []command {
 		{"admin show", "", "show the admin user", runAdminShow, false},
 		{"admin set", "--username NAME", "set the admin user (password from $REGKIT_ADMIN_PASSWORD, or generated and printed once)", runAdminSet, false},
 		{"admin disable", "", "remove the admin user", runAdminDisable, false},
+		{"cache-rule create", "NAME --source-repo HOST/REPO --target-repo REPO [--username U] [--cred-set NAME] [--plain-http]", "create or replace an artifact cache rule (pull-through from an upstream)", runCacheRuleCreate, false},
+		{"cache-rule list", "", "list the artifact cache rules (never their passwords)", runCacheRuleList, false},
+		{"cache-rule delete", "NAME", "delete an artifact cache rule (what it cached stays)", runCacheRuleDelete, false},
 		{"import", "SOURCE TARGET [flags]", "copy an artifact into TARGET (repo[:tag]) from SOURCE: host/repo:tag, host/repo@digest, oci:DIR[:tag], oci-archive:FILE.tar[:tag] or regkit:DIR/repo:tag", runImport, false},
 		{"export", "REF DIR|FILE.tar [--referrers] [--tag NAME]", "write an artifact (repo:tag or repo@digest) as an OCI image layout folder or tar", runExport, false},
 	}

@@ -1,9 +1,10 @@
 // Command regadm administers a regkit data folder: the folder registryd
 // serves (-data, default ./data or $REGKIT_DATA). It purges as acr purge
 // does, runs retention policies, locks and unlocks content, imports and
-// exports artifacts, and manages scope maps, tokens, anonymous pull and the
-// admin user. purge, policy apply, lock and unlock also work on a running
-// server through its API (-registry URL), as acr purge does.
+// exports artifacts, and manages artifact cache rules, scope maps, tokens,
+// anonymous pull and the admin user. purge, policy apply, lock and unlock
+// also work on a running server through its API (-registry URL), as acr
+// purge does.
 //
 //	regadm [-data DIR | -registry URL [--username U --password P]] [-output text|json] COMMAND [flags] [args]
 //
@@ -149,6 +150,19 @@
 // OCI image layout folder, or a tar of one when the path ends in .tar, as
 // oras writes it; oras, crane and skopeo read it (oci:DIR:TAG,
 // oci-archive:FILE.tar:TAG). An existing layout folder is added to.
+//
+//	cache-rule create NAME --source-repo HOST/REPO --target-repo REPO
+//	       [--username U [--password P]] [--cred-set NAME] [--plain-http]
+//	cache-rule list
+//	cache-rule delete NAME
+//
+// Manage artifact cache rules (registry.CacheRule, as az acr cache does): a
+// pull from registryd of a tag or digest that a covered repository lacks
+// fetches it from the upstream first. --target-repo is a repository or
+// PREFIX/*, with --source-repo then ending in /* too. The password comes
+// from --password or $REGKIT_PASSWORD and is stored in the data folder as
+// given, since the server must present it upstream; list never prints it.
+// create replaces a rule of the same name; delete leaves what was cached.
 //
 // # Output
 //

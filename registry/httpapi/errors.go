@@ -80,6 +80,10 @@ func classify(r *http.Request, rt route, err error) (int, string) {
 		return se.status, se.code
 	}
 	switch {
+	case errors.Is(err, registry.ErrBadUpstream):
+		// The artifact cache's upstream refused the registry or sent bad
+		// bytes: a gateway's failure, not the client's nor a busy server.
+		return http.StatusBadGateway, CodeUnavailable
 	case errors.Is(err, errdef.ErrUnavailable),
 		// Canceled here is an operation the server cut short (the
 		// request's own cancellation never reaches classify), and a
@@ -205,6 +209,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rt route, e
 		h.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	case CodeUnavailable:
 		msg = "service unavailable, retry later"
+		switch {
+		case errors.Is(err, registry.ErrBadUpstream):
+			msg = "the artifact cache's upstream refused the registry or sent bad content"
+		case errors.Is(err, registry.ErrUpstreamUnavailable):
+			msg = "the artifact cache's upstream is unavailable, retry later"
+		}
 		h.logger.WarnContext(r.Context(), "request failed: registry unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	var ch *Challenge
