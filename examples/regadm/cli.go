@@ -128,6 +128,9 @@ func commands() []command {
 		{"cache-rule create", "NAME --source-repo HOST/REPO --target-repo REPO [--username U] [--cred-set NAME] [--plain-http]", "create or replace an artifact cache rule (pull-through from an upstream)", runCacheRuleCreate, false},
 		{"cache-rule list", "", "list the artifact cache rules (never their passwords)", runCacheRuleList, false},
 		{"cache-rule delete", "NAME", "delete an artifact cache rule (what it cached stays)", runCacheRuleDelete, false},
+		{"signing-key list", "", "list the keys that sign and verify access tokens (DIR/keys; works while a server runs)", runSigningKeyList, false},
+		{"signing-key rotate", "[--token-lifetime D]", "make a new signing key; older keys verify until their tokens expire (no downtime)", runSigningKeyRotate, false},
+		{"signing-key remove", "ID", "delete a retired key at once (a key thought compromised)", runSigningKeyRemove, false},
 		{"import", "SOURCE TARGET [flags]", "copy an artifact into TARGET (repo[:tag]) from SOURCE: host/repo:tag, host/repo@digest, oci:DIR[:tag], oci-archive:FILE.tar[:tag] or regkit:DIR/repo:tag", runImport, false},
 		{"export", "REF DIR|FILE.tar [--referrers] [--tag NAME]", "write an artifact (repo:tag or repo@digest) as an OCI image layout folder or tar", runExport, false},
 	}

@@ -121,6 +121,17 @@
 // admin set takes the password from $REGKIT_ADMIN_PASSWORD, or generates
 // one and prints it once.
 //
+//	signing-key list
+//	signing-key rotate [--token-lifetime D]
+//	signing-key remove ID
+//
+// Manage the keys that sign access tokens, kept in DIR/keys. These verbs
+// never open the metadata file, so they run while registryd holds the
+// folder: after a rotate the server signs with the new key within a minute
+// and keeps verifying tokens of the older keys until they expire (give
+// --token-lifetime when the server runs with one). remove deletes a retired
+// key at once, for a key thought compromised.
+//
 //	import SOURCE TARGET [--force] [--referrers] [--platform OS/ARCH[/VARIANT]]...
 //	       [--plain-http] [--username U --password P | --docker-config FILE] [--concurrency N]
 //
