@@ -143,7 +143,9 @@ func newStack(t testing.TB, srv *matrixServer, c fixtureContent, anonymous bool,
 	}
 	must(acc.SetAdmin(ctx, adminUser, adminPass))
 	must(acc.SetAnonymousPull(ctx, anonymous))
-	rule := func(repo string, acts ...access.Action) access.Rule { return access.Rule{Repository: repo, Actions: acts} }
+	rule := func(repo string, acts ...access.Action) access.Rule {
+		return access.Rule{Repository: repo, Actions: acts}
+	}
 	maps := []access.ScopeMap{
 		{Name: "app-pull", Rules: []access.Rule{rule("team/app", access.ContentRead, access.MetadataRead)}},
 		{Name: "app-push", Rules: []access.Rule{rule("team/app", access.ContentRead, access.ContentWrite)}},
@@ -292,7 +294,9 @@ const (
 )
 
 // send makes one request as id presents itself and returns the last answer.
-func (st *stack) send(t testing.TB, id ident, how presentation, method, path, contentType string, body []byte) answer {
+// A token request asks the challenge's scope and extraScopes, as docker and
+// oras add pull on a mount's source repository.
+func (st *stack) send(t testing.TB, id ident, how presentation, method, path, contentType string, body []byte, extraScopes ...string) answer {
 	t.Helper()
 	do := func(auth func(*http.Request)) answer {
 		t.Helper()
@@ -333,7 +337,10 @@ func (st *stack) send(t testing.TB, id ident, how presentation, method, path, co
 	}
 	q := url.Values{"service": {ch.params["service"]}}
 	if sc := ch.params["scope"]; sc != "" {
-		q.Set("scope", sc)
+		q.Add("scope", sc)
+	}
+	for _, sc := range extraScopes {
+		q.Add("scope", sc)
 	}
 	tr, err := http.NewRequest(http.MethodGet, ch.params["realm"]+"?"+q.Encode(), nil)
 	if err != nil {
