@@ -1,0 +1,132 @@
+package token_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/registry/access"
+	"github.com/regkit/regkit/registry/token"
+)
+
+// Figures of the token service on the real access model (argon2id
+// passwords at their default cost), each beside its baseline in the same
+// run. See docs/PERFORMANCE.md.
+
+// BenchmarkManifestGETAuth: manifest GETs by tag over a loopback server
+// from 16 concurrent clients, each on its own kept-alive connection:
+// anonymous (anonymous pull on: the baseline), with a Bearer token of the
+// puller, and with the puller's Basic credentials on every request (a
+// password verified recently, so from the credential cache).
+func BenchmarkManifestGETAuth(b *testing.B) {
+	srv := newMatrixServer(b)
+	st := newStack(b, srv, newContent(b), true, access.DefaultHashParams)
+	const clients = 16
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
+	url := st.url + "/v2/team/app/manifests/v1"
+
+	// The puller's token, from the token endpoint as a client gets it.
+	r, _ := http.NewRequest(http.MethodGet, st.url+"/oauth2/token?scope=repository:team/app:pull", nil)
+	r.SetBasicAuth("puller", st.pw["puller"])
+	resp, err := client.Do(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.Token == "" {
+		b.Fatalf("token: %v", err)
+	}
+	resp.Body.Close()
+
+	for _, c := range []struct {
+		name string
+		auth func(*http.Request)
+	}{
+		{"anonymous", func(*http.Request) {}},
+		{"bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok.Token) }},
+		{"basic-cached", func(r *http.Request) { r.SetBasicAuth("puller", st.pw["puller"]) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetParallelism(max(1, clients/runtime.GOMAXPROCS(0)))
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r, _ := http.NewRequest(http.MethodGet, url, nil)
+					r.Header.Set("Accept", ocispec.MediaTypeImageManifest)
+					c.auth(r)
+					resp, err := client.Do(r)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkTokenEndpointAccess: GET /oauth2/token with Basic credentials
+// and one scope, through the handler (no network), as
+// BenchmarkTokenEndpoint/ES256/endpoint measures it with a fake authority
+// (a map lookup; run in the same command for the baseline). access-cached:
+// the real access model with a password verified recently. fake: the same
+// request on a Static authority, here too. access-uncached: every request
+// hashes the password with argon2id (the cache off), for information.
+func BenchmarkTokenEndpointAccess(b *testing.B) {
+	srv := newMatrixServer(b)
+	st := newStack(b, srv, newContent(b), false, access.DefaultHashParams)
+	cached, err := token.New(token.WithAuthority(st.acc.StringAuthority()), token.WithService("bench.test"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The same model with the credential cache off.
+	noCache, err := access.New(context.Background(), st.reg, access.WithCacheSize(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	uncached, err := token.New(token.WithAuthority(noCache.StringAuthority()), token.WithService("bench.test"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fake, err := token.New(token.WithAuthority(token.Static{Users: map[string]token.StaticUser{
+		"puller": {Password: st.pw["puller"], Rights: map[string][]string{"team/app": {token.RightContentRead, token.RightMetadataRead}}},
+	}}), token.WithService("bench.test"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		svc  *token.Service
+	}{{"fake", fake}, {"access-cached", cached}, {"access-uncached", uncached}} {
+		b.Run(c.name, func(b *testing.B) {
+			h := c.svc.Handler()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r := httptest.NewRequest(http.MethodGet, "http://bench.test/oauth2/token?service=bench.test&scope=repository:team/app:pull", nil)
+					r.SetBasicAuth("puller", st.pw["puller"])
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					if w.Code != http.StatusOK {
+						b.Errorf("status %d: %s", w.Code, w.Body)
+						return
+					}
+				}
+			})
+		})
+	}
+}
