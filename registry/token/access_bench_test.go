@@ -12,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/registry/access"
+	"github.com/regkit/regkit/registry/httpapi"
 	"github.com/regkit/regkit/registry/token"
 )
 
@@ -127,6 +128,49 @@ func BenchmarkTokenEndpointAccess(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkAuthorizeAccess: what the Authorizer alone costs a manifest GET
+// on the real access model, without the network or the registry: the
+// anonymous caller (anonymous pull on), a Bearer token from the
+// verified-token cache, and Basic credentials from the credential cache.
+func BenchmarkAuthorizeAccess(b *testing.B) {
+	srv := newMatrixServer(b)
+	st := newStack(b, srv, newContent(b), true, access.DefaultHashParams)
+	ctx := context.Background()
+	svc, err := token.New(token.WithAuthority(st.acc.StringAuthority()), token.WithService("bench.test"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub, err := st.acc.Authenticate(ctx, "puller", st.pw["puller"])
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, _, err := svc.IssueAccess(ctx, sub, "bench.test", []token.Scope{{Type: "repository", Name: "team/app", Actions: []string{"pull"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	acc := httpapi.Access{Repository: "team/app", Actions: []httpapi.Action{httpapi.ActionPull, httpapi.ActionContentRead}}
+	az := svc.Authorizer()
+	for _, c := range []struct {
+		name string
+		auth func(*http.Request)
+	}{
+		{"anonymous", func(*http.Request) {}},
+		{"bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }},
+		{"basic-cached", func(r *http.Request) { r.SetBasicAuth("puller", st.pw["puller"]) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			r := httptest.NewRequest(http.MethodGet, "http://bench.test/v2/team/app/manifests/v1", nil)
+			c.auth(r)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := az.Authorize(ctx, r, acc); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }
