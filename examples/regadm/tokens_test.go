@@ -231,7 +231,7 @@ func TestAnonymousAndAdminVerbs(t *testing.T) {
 	if out := mustRun(t, "-data", data, "anonymous-pull", "show", "--output", "json"); !strings.Contains(out, `"anonymousPullEnabled": true`) {
 		t.Errorf("show json: %q", out)
 	}
-	if got := allowed(t, data, "", "any/repo"); got != "content/read" {
+	if got := allowed(t, data, "", "any/repo"); got != "content/read,metadata/read" {
 		t.Errorf("anonymous holds %q", got)
 	}
 	if code, _, _ := regadm(t, "-data", data, "anonymous-pull", "set"); code != exitUsage {

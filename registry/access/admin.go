@@ -95,8 +95,9 @@ func (s *Service) AnonymousPull(ctx context.Context) (bool, error) {
 }
 
 // SetAnonymousPull turns anonymous pull on or off. While it is on,
-// callers without credentials hold content/read on every repository, as
-// in ACR: pull only, neither metadata (tag lists) nor the catalog.
+// callers without credentials hold content/read and metadata/read on every
+// repository and the catalog, as in ACR: they pull, list and read
+// properties, and never write, delete or change attributes.
 func (s *Service) SetAnonymousPull(ctx context.Context, enabled bool) error {
 	return s.write(ctx, func(st *state) error {
 		st.setAnonymous(enabled)

@@ -70,8 +70,11 @@
 // password, rotated by setting a new one.
 //
 // Anonymous pull (SetAnonymousPull, ACR's anonymous-pull-enabled, off by
-// default) gives callers without credentials content/read on every
-// repository: pull only, not the tag lists nor the catalog. As in ACR,
+// default) gives callers without credentials content/read and
+// metadata/read on every repository and the catalog: they pull, list
+// repositories, tags and manifests and read properties, as ACR's anonymous
+// callers do (its SDKs' anonymous tests list and read all of these); they
+// never write, delete or change attributes. As in ACR,
 // it does not add to what an authenticated caller holds: a client that
 // sends credentials gets their rights.
 //

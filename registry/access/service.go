@@ -235,15 +235,20 @@ var adminActions = actionSet(1<<len(allActions) - 1)
 
 // Allowed returns the actions subject holds now on repository, in the
 // order of Actions(). The repository "" asks for registry-level rights:
-// the catalog, returned as ActionCatalog, for the admin user only. Subject
-// "" is the anonymous caller: with anonymous pull enabled it holds
-// content/read on every repository, otherwise nothing. A token holds what
+// the catalog, returned as ActionCatalog, for the admin user (and, with
+// anonymous pull enabled, the anonymous caller). Subject "" is the
+// anonymous caller: with anonymous pull enabled it holds content/read and
+// metadata/read on every repository (pull, list tags and manifests, read
+// properties, as ACR's anonymous pull allows), otherwise nothing. A token holds what
 // its scope map's rules matching the repository grant together, whether or
 // not the repository exists. A disabled, deleted or unknown token, and an
 // unknown subject, hold nothing (nil, nil).
 //
 // Allowed reads only memory (no transaction, no allocation beyond the
 // returned slice) and sees every change this Service committed before.
+// anonymousActions are what anonymous pull grants on every repository.
+var anonymousActions = ContentRead.bit() | MetadataRead.bit()
+
 func (s *Service) Allowed(ctx context.Context, subject, repository string) ([]Action, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -251,10 +256,13 @@ func (s *Service) Allowed(ctx context.Context, subject, repository string) ([]Ac
 	v := s.view.Load()
 	switch {
 	case subject == "":
-		if repository != "" && v.state.anonymous {
-			return ContentRead.bit().list(), nil
+		switch {
+		case !v.state.anonymous:
+			return nil, nil
+		case repository == "":
+			return []Action{ActionCatalog}, nil
 		}
-		return nil, nil
+		return anonymousActions.list(), nil
 	case subject == SubjectAdmin:
 		if v.state.admin == nil {
 			return nil, nil

@@ -97,15 +97,13 @@ const (
 var matrixRoutes = []matrixRoute{
 	//                                                                                               admin  pull  push other disab expir anonOn anonOff     admin  pull  push other disab expir
 	{name: "v2 base", method: "GET", path: "/v2/", token: [nCols]int{s200, s200, s200, s200, s401, s401, s200, s200}, basic: [nBasicCols]int{s200, s200, s200, s200, s401, s401}},
-	{name: "v2 catalog", method: "GET", path: "/v2/_catalog", token: [nCols]int{s200, s401, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s403, s403, s403, s401, s401}},
+	{name: "v2 catalog", method: "GET", path: "/v2/_catalog", token: [nCols]int{s200, s401, s401, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s403, s403, s403, s401, s401}},
 	// The /v2/ challenge names pull, which the pusher's token then
 	// carries, but listing needs metadata/read: 403. ACR names
 	// metadata_read in that challenge and answers 401. With anonymous
-	// pull on, ACR lets the anonymous caller list tags and read
-	// properties (its SDKs' anonymous live tests); regkit's anonymous
-	// pull is content/read only, hence 401 in the anon-on column of
-	// every metadata read here and on /acr/v1/.
-	{name: "tags list", method: "GET", path: "/v2/{repo}/tags/list", token: [nCols]int{s200, s200, s403, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
+	// pull on, the anonymous caller lists the catalog and tags and reads
+	// properties, as on ACR (its SDKs' anonymous live tests).
+	{name: "tags list", method: "GET", path: "/v2/{repo}/tags/list", token: [nCols]int{s200, s200, s403, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
 	{name: "manifest GET tag", method: "GET", path: "/v2/{repo}/manifests/v1", token: [nCols]int{s200, s200, s200, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s200, s200, s403, s401, s401}},
 	{name: "manifest HEAD tag", method: "HEAD", path: "/v2/{repo}/manifests/v1", token: [nCols]int{s200, s200, s200, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s200, s200, s403, s401, s401}},
 	{name: "manifest GET digest", method: "GET", path: "/v2/{repo}/manifests/{m1}", token: [nCols]int{s200, s200, s200, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s200, s200, s403, s401, s401}},
@@ -128,18 +126,18 @@ var matrixRoutes = []matrixRoute{
 	// falls back to an upload session (202), as the spec says; the admin's
 	// links the blob (201).
 	{name: "mount", method: "POST", path: "/v2/{repo}/blobs/uploads/?mount={source}&from=other/app", scopes: []string{"repository:other/app:pull"}, token: [nCols]int{s201, s401, s202, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s201, s403, s202, s403, s401, s401}},
-	{name: "referrers", method: "GET", path: "/v2/{repo}/referrers/{m1}", token: [nCols]int{s200, s200, s403, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
+	{name: "referrers", method: "GET", path: "/v2/{repo}/referrers/{m1}", token: [nCols]int{s200, s200, s403, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
 
-	{name: "acr catalog", method: "GET", path: "/acr/v1/_catalog", token: [nCols]int{s200, s401, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s403, s403, s403, s401, s401}},
-	{name: "acr repository GET", method: "GET", path: "/acr/v1/{repo}", token: [nCols]int{s200, s200, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
+	{name: "acr catalog", method: "GET", path: "/acr/v1/_catalog", token: [nCols]int{s200, s401, s401, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s403, s403, s403, s401, s401}},
+	{name: "acr repository GET", method: "GET", path: "/acr/v1/{repo}", token: [nCols]int{s200, s200, s401, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
 	{name: "acr repository PATCH", method: "PATCH", path: "/acr/v1/{repo}", contentType: "application/json", body: lockBody, token: [nCols]int{s200, s401, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s403, s403, s403, s401, s401}},
 	{name: "acr repository DELETE", method: "DELETE", path: "/acr/v1/{repo}", token: [nCols]int{s202, s401, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s202, s403, s403, s403, s401, s401}},
-	{name: "acr tags list", method: "GET", path: "/acr/v1/{repo}/_tags", token: [nCols]int{s200, s200, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
-	{name: "acr tag GET", method: "GET", path: "/acr/v1/{repo}/_tags/v1", token: [nCols]int{s200, s200, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
+	{name: "acr tags list", method: "GET", path: "/acr/v1/{repo}/_tags", token: [nCols]int{s200, s200, s401, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
+	{name: "acr tag GET", method: "GET", path: "/acr/v1/{repo}/_tags/v1", token: [nCols]int{s200, s200, s401, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
 	{name: "acr tag PATCH", method: "PATCH", path: "/acr/v1/{repo}/_tags/v1", contentType: "application/json", body: lockBody, token: [nCols]int{s200, s401, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s403, s403, s403, s401, s401}},
 	{name: "acr tag DELETE", method: "DELETE", path: "/acr/v1/{repo}/_tags/v2", token: [nCols]int{s202, s401, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s202, s403, s403, s403, s401, s401}},
-	{name: "acr manifests list", method: "GET", path: "/acr/v1/{repo}/_manifests", token: [nCols]int{s200, s200, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
-	{name: "acr manifest GET", method: "GET", path: "/acr/v1/{repo}/_manifests/{m1}", token: [nCols]int{s200, s200, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
+	{name: "acr manifests list", method: "GET", path: "/acr/v1/{repo}/_manifests", token: [nCols]int{s200, s200, s401, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
+	{name: "acr manifest GET", method: "GET", path: "/acr/v1/{repo}/_manifests/{m1}", token: [nCols]int{s200, s200, s401, s401, s401, s401, s200, s401}, basic: [nBasicCols]int{s200, s200, s403, s403, s401, s401}},
 	{name: "acr manifest PATCH", method: "PATCH", path: "/acr/v1/{repo}/_manifests/{m1}", contentType: "application/json", body: lockBody, token: [nCols]int{s200, s401, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s200, s403, s403, s403, s401, s401}},
 	{name: "acr manifest DELETE", method: "DELETE", path: "/acr/v1/{repo}/_manifests/{m2}", token: [nCols]int{s202, s401, s401, s401, s401, s401, s401, s401}, basic: [nBasicCols]int{s202, s403, s403, s403, s401, s401}},
 }
