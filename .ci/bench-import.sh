@@ -87,8 +87,6 @@ printf '{"imageLayoutVersion":"1.0.0"}' >"$lay/oci-layout"
 printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",%s,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
   "$man" >"$lay/index.json"
 bytes=$((each * layers))
-"$regadm" -data "$work/a" import "oci:$lay:v1" bench/app:v1 >/dev/null
-echo "image: $layers layers of $each bytes ($bytes bytes), $(nproc) cores"
 
 # start_registryd NAME: starts a registryd on a free loopback port with the data
 # folder $work/NAME and prints its address; its PID goes to $work/NAME.pid.
@@ -110,6 +108,12 @@ stop_registryd() {
   kill "$pid" 2>/dev/null || true
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
+# regadm works on existing data folders: registryd makes an empty one.
+start_registryd empty >/dev/null
+stop_registryd empty
+cp -a "$work/empty" "$work/a"
+"$regadm" -data "$work/a" import "oci:$lay:v1" bench/app:v1 >/dev/null
+echo "image: $layers layers of $each bytes ($bytes bytes), $(nproc) cores"
 a=$(start_registryd a)
 pids+=("$(cat "$work/a.pid")")
 export REGCTL_CONFIG=$work/regctl.json
@@ -136,7 +140,7 @@ run() {
     sha256)
       t=$(timed sha256 openssl dgst -sha256 "${files[@]}") ;;
     import)
-      rm -rf "$work/imp"
+      rm -rf "$work/imp" && cp -a "$work/empty" "$work/imp"
       t=$(timed import "$regadm" -data "$work/imp" import --plain-http --docker-config "" "$a/bench/app:v1" bench/app:v1) ;;
     crane|regctl)
       stop_registryd b 2>/dev/null || true
