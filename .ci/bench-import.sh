@@ -57,6 +57,10 @@ build_registryd "$root" worktree "$work/registryd" "$work"
 regadm=$work/regadm
 
 load() { cut -d' ' -f1 /proc/loadavg; }
+# cpu PID: the user plus system CPU seconds process PID has used so far.
+cpu() {
+  awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat"
+}
 
 # The image: an OCI layout of 10 random layers, a config and a manifest.
 lay=$work/layout
@@ -134,8 +138,9 @@ timed() {
 # run MODE ROUND: one timed run of MODE, printed as a result line; its MiB/s goes to
 # $work/rate.MODE.ROUND.
 run() {
-  local mode=$1 r=$2 t b l
+  local mode=$1 r=$2 t b l a0 b0=0 b1=0 srv
   l=$(load)
+  a0=$(cpu "$(cat "$work/a.pid")")
   case $mode in
     sha256)
       t=$(timed sha256 openssl dgst -sha256 "${files[@]}") ;;
@@ -146,18 +151,22 @@ run() {
       stop_registryd b 2>/dev/null || true
       rm -rf "$work/b"
       b=$(start_registryd b)
+      [ "$mode" = regctl ] && "$regctl" registry set --tls disabled "$b" >/dev/null
+      b0=$(cpu "$(cat "$work/b.pid")")
       if [ "$mode" = crane ]; then
         t=$(timed crane "$crane" copy --insecure "$a/bench/app:v1" "$b/bench/app:v1")
       else
-        "$regctl" registry set --tls disabled "$b" >/dev/null
         t=$(timed regctl "$regctl" image copy "$a/bench/app:v1" "$b/bench/app:v1")
       fi
+      b1=$(cpu "$(cat "$work/b.pid")")
       stop_registryd b ;;
   esac
+  srv=$(awk -v a0="$a0" -v a1="$(cpu "$(cat "$work/a.pid")")" -v b0="$b0" -v b1="$b1" 'BEGIN { printf "%.2f", a1 - a0 + b1 - b0 }')
   read -r secs user sys <<<"$t"
   rate=$(awk -v s="$bytes" -v t="$secs" 'BEGIN { printf "%.1f", s / 1048576 / t }')
   echo "$rate" >"$work/rate.$mode.$r"
-  echo "result: mode=$mode round=$r seconds=$secs mib_s=$rate client_user=$user client_sys=$sys load=$l"
+  awk -v u="$user" -v s="$sys" -v v="$srv" 'BEGIN { printf "%.2f\n", u + s + v }' >"$work/cpu.$mode.$r"
+  echo "result: mode=$mode round=$r seconds=$secs mib_s=$rate client_cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }') servers_cpu=$srv load=$l"
 }
 
 l=$(load)
@@ -190,12 +199,12 @@ ratio() { # ratio A B: the per-round ratios A/B and their median
     y=$(cat "$work/rate.$2.$r")
     rs+=("$(awk -v x="$x" -v y="$y" 'BEGIN { printf "%.2f", x / y }')")
   done
-  med=$(printf '%s\n' "${rs[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+  med=$(printf '%s\n' "${rs[@]}" | median)
   echo "result: ratio $1/$2 rounds=${rs[*]} median=$med"
 }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for m in "${modes[@]}"; do
-  med=$(cat "$work"/rate."$m".* | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-  echo "result: mode=$m median_mib_s=$med"
+  echo "result: mode=$m median_mib_s=$(cat "$work"/rate."$m".* | median) median_cpu_s=$(cat "$work"/cpu."$m".* | median) (client and servers)"
 done
 ratio import sha256
 ratio import crane
