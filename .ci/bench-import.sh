@@ -39,6 +39,8 @@ command -v openssl >/dev/null || die "openssl is not on PATH"
 work=$(mktemp -d "${TMPDIR:-/tmp}/regkit-import.XXXXXX")
 pids=()
 cleanup() {
+  # B runs only during a copy: stop it too when the script ends in the middle of one.
+  [ -f "$work/b.pid" ] && pids+=("$(cat "$work/b.pid")")
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
