@@ -113,6 +113,7 @@ stop_registryd() {
   pid=$(cat "$work/$1.pid")
   kill "$pid" 2>/dev/null || true
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$work/$1.pid"
 }
 # regadm works on existing data folders: registryd makes an empty one.
 start_registryd empty >/dev/null
@@ -150,7 +151,6 @@ run() {
       rm -rf "$work/imp" && cp -a "$work/empty" "$work/imp"
       t=$(timed import "$regadm" -data "$work/imp" import --plain-http --docker-config "" "$a/bench/app:v1" bench/app:v1) ;;
     crane|regctl)
-      stop_registryd b 2>/dev/null || true
       rm -rf "$work/b"
       b=$(start_registryd b)
       [ "$mode" = regctl ] && "$regctl" registry set --tls disabled "$b" >/dev/null
