@@ -244,7 +244,21 @@ func (o PurgeOptions) concurrency() int {
 	return min(o.Concurrency, 64)
 }
 
-// execute carries out one plan stage by stage.
+// purgeWorkers is how many groups of deletions a purge keeps queued at
+// once; each group holds opts.concurrency()/purgeWorkers deletions.
+const purgeWorkers = 1
+
+// deletion is one planned deletion of a tag or manifest, with the referrers
+// the plan sends with a manifest, and its outcome.
+type deletion struct {
+	d        policy.Decision
+	refs     []policy.Decision
+	untagged bool // a tag deletion left its manifest untagged
+}
+
+// execute carries out one plan stage by stage. The deletions of a stage are
+// queued in groups of up to opts.concurrency() at a time: each is its own
+// transaction, and a group's share commits (see updateEach).
 func (run *purgeRun) execute(ctx context.Context, plan *policy.Plan) error {
 	// Referrers go in their subject's transaction, not on their own.
 	with := map[digest.Digest][]policy.Decision{}
@@ -253,21 +267,44 @@ func (run *purgeRun) execute(ctx context.Context, plan *policy.Plan) error {
 			with[d.Reason.Ref] = append(with[d.Reason.Ref], d)
 		}
 	}
+	size := max(run.opts.concurrency()/purgeWorkers, 1)
 	for _, stage := range plan.Stages() {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(run.opts.concurrency())
+		dels := make([]deletion, 0, len(stage))
 		for _, d := range stage {
-			if d.Reason.Code == policy.ReasonWithSubject {
-				continue
+			switch {
+			case d.Reason.Code == policy.ReasonWithSubject:
+			case d.Kind == policy.KindTag:
+				dels = append(dels, deletion{d: d})
+			default:
+				dels = append(dels, deletion{d: d, refs: with[d.Digest]})
 			}
+		}
+		var mu sync.Mutex
+		next := 0
+		take := func() []deletion {
+			mu.Lock()
+			defer mu.Unlock()
+			i := next
+			next = min(next+size, len(dels))
+			return dels[i:next]
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		for range min(purgeWorkers, (len(dels)+size-1)/size) {
 			g.Go(func() error {
-				var err error
-				if d.Kind == policy.KindTag {
-					err = run.deleteTag(gctx, plan.Repository, d)
-				} else {
-					err = run.deleteManifest(gctx, plan.Repository, d, with[d.Digest])
+				fns := make([]func(*txn) error, 0, size)
+				for group := take(); len(group) > 0; group = take() {
+					fns = fns[:0]
+					for i := range group {
+						fns = append(fns, run.deleteFn(plan.Repository, &group[i]))
+					}
+					errs := run.r.updateEach(gctx, fns)
+					for i := range group {
+						if err := run.record(plan.Repository, &group[i], skipped(errs[i])); err != nil {
+							return err
+						}
+					}
 				}
-				return err
+				return nil
 			})
 		}
 		if err := g.Wait(); err != nil {
@@ -275,6 +312,14 @@ func (run *purgeRun) execute(ctx context.Context, plan *policy.Plan) error {
 		}
 	}
 	return nil
+}
+
+// deleteFn returns the write function of one deletion.
+func (run *purgeRun) deleteFn(name string, del *deletion) func(*txn) error {
+	if del.d.Kind == policy.KindTag {
+		return func(t *txn) error { return deleteTag(t, name, del) }
+	}
+	return func(t *txn) error { return deletePlanned(t, name, del.d, del.refs) }
 }
 
 // skip is a planned deletion the current state no longer allows.
@@ -299,96 +344,91 @@ func skipped(err error) error {
 
 // deleteTag untags one tag of the plan if it still points where the
 // snapshot saw it.
-func (run *purgeRun) deleteTag(ctx context.Context, name string, d policy.Decision) error {
-	untagged := false
-	err := run.r.update(ctx, func(t *txn) error {
-		untagged = false
-		repo, err := loadRepo(t, name)
-		if err != nil {
-			return err
+func deleteTag(t *txn, name string, del *deletion) error {
+	d := del.d
+	del.untagged = false
+	repo, err := loadRepo(t, name)
+	if err != nil {
+		return err
+	}
+	rec, ok, err := schema.Tags.Get(t, name, d.Tag)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return &skip{reason: "the tag is gone"}
+	case rec.Digest != d.Digest:
+		return &skip{reason: fmt.Sprintf("the tag moved to %s since the snapshot", rec.Digest)}
+	}
+	if d.Unlock {
+		rec.Attributes.WriteEnabled, rec.Attributes.DeleteEnabled = true, true
+	} else if rec.Attributes.Locked() {
+		return &skip{reason: "the tag was locked since the snapshot"}
+	}
+	if err := tag.CheckUntag(repo.item(), tag.Tag(d.Tag, rec.Attributes)); err != nil {
+		return err
+	}
+	if err := removeTag(t, repo, d.Tag, rec.Digest); err != nil {
+		return err
+	}
+	m, ok, err := schema.Manifests.Get(t, name, rec.Digest)
+	if err != nil {
+		return err
+	}
+	del.untagged = ok && m.Tags == 0
+	t.emit(Event{Action: ActionUntag, Repository: name, Tag: d.Tag, Digest: rec.Digest})
+	return repo.save(t)
+}
+
+// deletePlanned deletes one manifest of the plan with the referrers the
+// plan sends with it, if nothing the plan assumed changed.
+func deletePlanned(t *txn, name string, d policy.Decision, refs []policy.Decision) error {
+	repo, err := loadRepo(t, name)
+	if err != nil {
+		return err
+	}
+	graph, err := referrersGraph(t, name, d.Digest)
+	if err != nil {
+		return err
+	}
+	planned := map[digest.Digest]policy.Decision{d.Digest: d}
+	for _, rd := range refs {
+		planned[rd.Digest] = rd
+	}
+	if len(graph) != len(planned) {
+		return &skip{reason: fmt.Sprintf("its referrers changed since the snapshot (%d, planned %d)", len(graph)-1, len(planned)-1)}
+	}
+	for _, g := range graph {
+		pd, ok := planned[g]
+		if !ok {
+			return &skip{reason: fmt.Sprintf("referrer %s arrived since the snapshot", g)}
 		}
-		rec, ok, err := schema.Tags.Get(t, name, d.Tag)
+		rec, found, err := schema.Manifests.Get(t, name, g)
 		switch {
 		case err != nil:
 			return err
-		case !ok:
-			return &skip{reason: "the tag is gone"}
-		case rec.Digest != d.Digest:
-			return &skip{reason: fmt.Sprintf("the tag moved to %s since the snapshot", rec.Digest)}
-		}
-		if d.Unlock {
+		case !found && g == d.Digest:
+			return &skip{reason: "the manifest is gone"}
+		case !found:
+			continue
+		case rec.Tags > 0:
+			return &skip{reason: fmt.Sprintf("manifest %s was tagged since the snapshot", g)}
+		case pd.Unlock:
 			rec.Attributes.WriteEnabled, rec.Attributes.DeleteEnabled = true, true
-		} else if rec.Attributes.Locked() {
-			return &skip{reason: "the tag was locked since the snapshot"}
-		}
-		if err := tag.CheckUntag(repo.item(), tag.Tag(d.Tag, rec.Attributes)); err != nil {
-			return err
-		}
-		if err := removeTag(t, repo, d.Tag, rec.Digest); err != nil {
-			return err
-		}
-		m, ok, err := schema.Manifests.Get(t, name, rec.Digest)
-		if err != nil {
-			return err
-		}
-		untagged = ok && m.Tags == 0
-		t.emit(Event{Action: ActionUntag, Repository: name, Tag: d.Tag, Digest: rec.Digest})
-		return repo.save(t)
-	})
-	return run.record(name, d, nil, untagged, skipped(err))
-}
-
-// deleteManifest deletes one manifest of the plan with the referrers the
-// plan sends with it, if nothing the plan assumed changed.
-func (run *purgeRun) deleteManifest(ctx context.Context, name string, d policy.Decision, refs []policy.Decision) error {
-	err := run.r.update(ctx, func(t *txn) error {
-		repo, err := loadRepo(t, name)
-		if err != nil {
-			return err
-		}
-		graph, err := referrersGraph(t, name, d.Digest)
-		if err != nil {
-			return err
-		}
-		planned := map[digest.Digest]policy.Decision{d.Digest: d}
-		for _, rd := range refs {
-			planned[rd.Digest] = rd
-		}
-		if len(graph) != len(planned) {
-			return &skip{reason: fmt.Sprintf("its referrers changed since the snapshot (%d, planned %d)", len(graph)-1, len(planned)-1)}
-		}
-		for _, g := range graph {
-			pd, ok := planned[g]
-			if !ok {
-				return &skip{reason: fmt.Sprintf("referrer %s arrived since the snapshot", g)}
-			}
-			rec, found, err := schema.Manifests.Get(t, name, g)
-			switch {
-			case err != nil:
+			if err := schema.Manifests.Put(t, name, g, &rec); err != nil {
 				return err
-			case !found && g == d.Digest:
-				return &skip{reason: "the manifest is gone"}
-			case !found:
-				continue
-			case rec.Tags > 0:
-				return &skip{reason: fmt.Sprintf("manifest %s was tagged since the snapshot", g)}
-			case pd.Unlock:
-				rec.Attributes.WriteEnabled, rec.Attributes.DeleteEnabled = true, true
-				if err := schema.Manifests.Put(t, name, g, &rec); err != nil {
-					return err
-				}
-			case rec.Attributes.Locked():
-				return &skip{reason: fmt.Sprintf("manifest %s was locked since the snapshot", g)}
 			}
+		case rec.Attributes.Locked():
+			return &skip{reason: fmt.Sprintf("manifest %s was locked since the snapshot", g)}
 		}
-		return deleteGraph(t, repo, graph)
-	})
-	return run.record(name, d, refs, false, skipped(err))
+	}
+	return deleteGraph(t, repo, graph)
 }
 
 // record adds the outcome of one deletion (and of the referrers that went
 // with it) to the result. A skip is recorded; any other error is returned.
-func (run *purgeRun) record(name string, d policy.Decision, refs []policy.Decision, untagged bool, err error) error {
+func (run *purgeRun) record(name string, del *deletion, err error) error {
+	d, refs := del.d, del.refs
 	var s *skip
 	if err != nil && !errors.As(err, &s) {
 		return err
@@ -404,7 +444,7 @@ func (run *purgeRun) record(name string, d policy.Decision, refs []policy.Decisi
 			run.res.Deleted = append(run.res.Deleted, PurgeItem{Repository: name, Decision: rd})
 		}
 		run.prog.Deleted = len(run.res.Deleted)
-		if untagged {
+		if del.untagged {
 			run.res.Untagged++
 		}
 	}
