@@ -391,15 +391,18 @@ func deletePlanned(t *txn, name string, d policy.Decision, refs []policy.Decisio
 	if err != nil {
 		return err
 	}
-	planned := map[digest.Digest]policy.Decision{d.Digest: d}
-	for _, rd := range refs {
-		planned[rd.Digest] = rd
+	if len(graph) != 1+len(refs) {
+		return &skip{reason: fmt.Sprintf("its referrers changed since the snapshot (%d, planned %d)", len(graph)-1, len(refs))}
 	}
-	if len(graph) != len(planned) {
-		return &skip{reason: fmt.Sprintf("its referrers changed since the snapshot (%d, planned %d)", len(graph)-1, len(planned)-1)}
-	}
+	// The records read here go on to deleteGraph; a referrer already gone
+	// leaves the graph.
+	live := graph[:0:0]
+	recs := make([]*schema.Manifest, 0, len(graph))
 	for _, g := range graph {
-		pd, ok := planned[g]
+		pd, ok := d, g == d.Digest
+		for i := 0; !ok && i < len(refs); i++ {
+			pd, ok = refs[i], refs[i].Digest == g
+		}
 		if !ok {
 			return &skip{reason: fmt.Sprintf("referrer %s arrived since the snapshot", g)}
 		}
@@ -421,8 +424,10 @@ func deletePlanned(t *txn, name string, d policy.Decision, refs []policy.Decisio
 		case rec.Attributes.Locked():
 			return &skip{reason: fmt.Sprintf("manifest %s was locked since the snapshot", g)}
 		}
+		live = append(live, g)
+		recs = append(recs, &rec)
 	}
-	return deleteGraph(t, repo, graph)
+	return deleteGraph(t, repo, live, recs)
 }
 
 // record adds the outcome of one deletion (and of the referrers that went
