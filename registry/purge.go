@@ -1,9 +1,12 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -279,6 +282,13 @@ func (run *purgeRun) execute(ctx context.Context, plan *policy.Plan) error {
 				dels = append(dels, deletion{d: d, refs: with[d.Digest]})
 			}
 		}
+		// In key order: each checkpoint then rewrites a run of pages of
+		// the manifest tables instead of pages all over them. A stage's
+		// deletions are independent of each other, and run concurrently
+		// in any order anyway.
+		slices.SortFunc(dels, func(a, b deletion) int {
+			return cmp.Or(strings.Compare(a.d.Tag, b.d.Tag), strings.Compare(string(a.d.Digest), string(b.d.Digest)))
+		})
 		var mu sync.Mutex
 		next := 0
 		take := func() []deletion {
