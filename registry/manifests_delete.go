@@ -42,7 +42,7 @@ func (ms *Manifests) Delete(ctx context.Context, dgst digest.Digest) error {
 		if err != nil {
 			return err
 		}
-		return deleteGraph(t, repo, graph, []*schema.Manifest{&rec})
+		return deleteGraph(t, repo, graph, []*schema.Manifest{&rec}, nil)
 	})
 }
 
@@ -51,8 +51,10 @@ func (ms *Manifests) Delete(ctx context.Context, dgst digest.Digest) error {
 // takes a repository left without manifests out of the catalog unless its
 // deleteEnabled is false. recs holds the records of the first len(recs)
 // manifests of graph, read in this transaction (deleting one manifest
-// changes no other's record); the rest are read here.
-func deleteGraph(t *txn, repo *repoState, graph []digest.Digest, recs []*schema.Manifest) error {
+// changes no other's record), and dets what was read of their details,
+// in this transaction or before (a nil entry: not read); the rest are read
+// here.
+func deleteGraph(t *txn, repo *repoState, graph []digest.Digest, recs []*schema.Manifest, dets []*schema.DetailRefs) error {
 	if err := checkNoParents(t, repo.name, graph); err != nil {
 		return err
 	}
@@ -61,7 +63,11 @@ func deleteGraph(t *txn, repo *repoState, graph []digest.Digest, recs []*schema.
 		if i < len(recs) {
 			rec = recs[i]
 		}
-		if err := deleteManifest(t, repo, d, rec, true); err != nil {
+		var det *schema.DetailRefs
+		if i < len(dets) {
+			det = dets[i]
+		}
+		if err := deleteManifest(t, repo, d, rec, det, true); err != nil {
 			return err
 		}
 	}
@@ -118,10 +124,12 @@ func checkNoParents(tx meta.Tx, repo string, graph []digest.Digest) error {
 
 // deleteManifest removes one manifest, its tags, bytes and index entries and
 // drops its blob references, inside the caller's transaction. rec is its
-// record when the caller read it in this transaction, else nil. With check
-// set it first applies the lock rules. A referrer that is already gone
-// (deleted earlier in the same graph) is skipped.
-func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, rec *schema.Manifest, check bool) error {
+// record when the caller read it in this transaction, else nil; det its
+// detail's references when the caller read them (a detail never changes
+// while the manifest exists, and is the same when it is pushed again), else
+// nil. With check set it first applies the lock rules. A referrer that is
+// already gone (deleted earlier in the same graph) is skipped.
+func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, rec *schema.Manifest, det *schema.DetailRefs, check bool) error {
 	name := repo.name
 	if rec == nil {
 		m, ok, err := schema.Manifests.Get(t, name, dgst)
@@ -130,10 +138,14 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, rec *schema.Man
 		}
 		rec = &m
 	}
-	refs, err := schema.Details.Refs(t, name, dgst)
-	if err != nil {
-		return err
+	if det == nil {
+		refs, err := schema.Details.Refs(t, name, dgst)
+		if err != nil {
+			return err
+		}
+		det = &refs
 	}
+	var err error
 	var tagNames []string
 	if rec.Tags > 0 { // an untagged manifest (most of a purge) needs no scan
 		if tagNames, err = schema.ManifestTags.List(t, name, dgst); err != nil {
@@ -175,12 +187,12 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, rec *schema.Man
 			return err
 		}
 	}
-	for _, c := range refs.Children {
+	for _, c := range det.Children {
 		if err := schema.Children.Delete(t, name, c, dgst); err != nil {
 			return err
 		}
 	}
-	if err := dropRefs(t, name, refs.Blobs); err != nil {
+	if err := dropRefs(t, name, det.Blobs); err != nil {
 		return err
 	}
 	if err := schema.Details.Delete(t, name, dgst); err != nil {

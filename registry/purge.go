@@ -1,22 +1,17 @@
 package registry
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/regkit/regkit/policy"
 	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
-	"github.com/regkit/regkit/tag"
 )
 
 // PurgeOptions are the knobs of one Purge or retention sweep.
@@ -245,199 +240,6 @@ func (o PurgeOptions) concurrency() int {
 		return 32
 	}
 	return min(o.Concurrency, 64)
-}
-
-// purgeWorkers is how many groups of deletions a purge keeps queued at
-// once; each group holds opts.concurrency()/purgeWorkers deletions.
-const purgeWorkers = 1
-
-// deletion is one planned deletion of a tag or manifest, with the referrers
-// the plan sends with a manifest, and its outcome.
-type deletion struct {
-	d        policy.Decision
-	refs     []policy.Decision
-	untagged bool // a tag deletion left its manifest untagged
-}
-
-// execute carries out one plan stage by stage. The deletions of a stage are
-// queued in groups of up to opts.concurrency() at a time: each is its own
-// transaction, and a group's share commits (see updateEach).
-func (run *purgeRun) execute(ctx context.Context, plan *policy.Plan) error {
-	// Referrers go in their subject's transaction, not on their own.
-	with := map[digest.Digest][]policy.Decision{}
-	for _, d := range plan.Deletions() {
-		if d.Reason.Code == policy.ReasonWithSubject {
-			with[d.Reason.Ref] = append(with[d.Reason.Ref], d)
-		}
-	}
-	size := max(run.opts.concurrency()/purgeWorkers, 1)
-	for _, stage := range plan.Stages() {
-		dels := make([]deletion, 0, len(stage))
-		for _, d := range stage {
-			switch {
-			case d.Reason.Code == policy.ReasonWithSubject:
-			case d.Kind == policy.KindTag:
-				dels = append(dels, deletion{d: d})
-			default:
-				dels = append(dels, deletion{d: d, refs: with[d.Digest]})
-			}
-		}
-		// In key order: each checkpoint then rewrites a run of pages of
-		// the manifest tables instead of pages all over them. A stage's
-		// deletions are independent of each other, and run concurrently
-		// in any order anyway.
-		slices.SortFunc(dels, func(a, b deletion) int {
-			return cmp.Or(strings.Compare(a.d.Tag, b.d.Tag), strings.Compare(string(a.d.Digest), string(b.d.Digest)))
-		})
-		var mu sync.Mutex
-		next := 0
-		take := func() []deletion {
-			mu.Lock()
-			defer mu.Unlock()
-			i := next
-			next = min(next+size, len(dels))
-			return dels[i:next]
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		for range min(purgeWorkers, (len(dels)+size-1)/size) {
-			g.Go(func() error {
-				fns := make([]func(*txn) error, 0, size)
-				for group := take(); len(group) > 0; group = take() {
-					fns = fns[:0]
-					for i := range group {
-						fns = append(fns, run.deleteFn(plan.Repository, &group[i]))
-					}
-					errs := run.r.updateEach(gctx, fns)
-					for i := range group {
-						if err := run.record(plan.Repository, &group[i], skipped(errs[i])); err != nil {
-							return err
-						}
-					}
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// deleteFn returns the write function of one deletion.
-func (run *purgeRun) deleteFn(name string, del *deletion) func(*txn) error {
-	if del.d.Kind == policy.KindTag {
-		return func(t *txn) error { return deleteTag(t, name, del) }
-	}
-	return func(t *txn) error { return deletePlanned(t, name, del.d, del.refs) }
-}
-
-// skip is a planned deletion the current state no longer allows.
-type skip struct{ reason string }
-
-func (s *skip) Error() string { return s.reason }
-
-// skipped turns the refusals a deletion may meet into a skip, and leaves
-// failures of the store as they are.
-func skipped(err error) error {
-	var s *skip
-	if errors.As(err, &s) {
-		return s
-	}
-	for _, class := range []error{ErrLocked, ErrPrecondition, ErrNotFound, ErrConflict} {
-		if errors.Is(err, class) {
-			return &skip{reason: err.Error()}
-		}
-	}
-	return err
-}
-
-// deleteTag untags one tag of the plan if it still points where the
-// snapshot saw it.
-func deleteTag(t *txn, name string, del *deletion) error {
-	d := del.d
-	del.untagged = false
-	repo, err := loadRepo(t, name)
-	if err != nil {
-		return err
-	}
-	rec, ok, err := schema.Tags.Get(t, name, d.Tag)
-	switch {
-	case err != nil:
-		return err
-	case !ok:
-		return &skip{reason: "the tag is gone"}
-	case rec.Digest != d.Digest:
-		return &skip{reason: fmt.Sprintf("the tag moved to %s since the snapshot", rec.Digest)}
-	}
-	if d.Unlock {
-		rec.Attributes.WriteEnabled, rec.Attributes.DeleteEnabled = true, true
-	} else if rec.Attributes.Locked() {
-		return &skip{reason: "the tag was locked since the snapshot"}
-	}
-	if err := tag.CheckUntag(repo.item(), tag.Tag(d.Tag, rec.Attributes)); err != nil {
-		return err
-	}
-	if err := removeTag(t, repo, d.Tag, rec.Digest); err != nil {
-		return err
-	}
-	m, ok, err := schema.Manifests.Get(t, name, rec.Digest)
-	if err != nil {
-		return err
-	}
-	del.untagged = ok && m.Tags == 0
-	t.emit(Event{Action: ActionUntag, Repository: name, Tag: d.Tag, Digest: rec.Digest})
-	return repo.save(t)
-}
-
-// deletePlanned deletes one manifest of the plan with the referrers the
-// plan sends with it, if nothing the plan assumed changed.
-func deletePlanned(t *txn, name string, d policy.Decision, refs []policy.Decision) error {
-	repo, err := loadRepo(t, name)
-	if err != nil {
-		return err
-	}
-	graph, err := referrersGraph(t, name, d.Digest)
-	if err != nil {
-		return err
-	}
-	if len(graph) != 1+len(refs) {
-		return &skip{reason: fmt.Sprintf("its referrers changed since the snapshot (%d, planned %d)", len(graph)-1, len(refs))}
-	}
-	// The records read here go on to deleteGraph; a referrer already gone
-	// leaves the graph.
-	live := graph[:0:0]
-	recs := make([]*schema.Manifest, 0, len(graph))
-	for _, g := range graph {
-		pd, ok := d, g == d.Digest
-		for i := 0; !ok && i < len(refs); i++ {
-			pd, ok = refs[i], refs[i].Digest == g
-		}
-		if !ok {
-			return &skip{reason: fmt.Sprintf("referrer %s arrived since the snapshot", g)}
-		}
-		rec, found, err := schema.Manifests.Get(t, name, g)
-		switch {
-		case err != nil:
-			return err
-		case !found && g == d.Digest:
-			return &skip{reason: "the manifest is gone"}
-		case !found:
-			continue
-		case rec.Tags > 0:
-			return &skip{reason: fmt.Sprintf("manifest %s was tagged since the snapshot", g)}
-		case pd.Unlock:
-			rec.Attributes.WriteEnabled, rec.Attributes.DeleteEnabled = true, true
-			if err := schema.Manifests.Put(t, name, g, &rec); err != nil {
-				return err
-			}
-		case rec.Attributes.Locked():
-			return &skip{reason: fmt.Sprintf("manifest %s was locked since the snapshot", g)}
-		}
-		live = append(live, g)
-		recs = append(recs, &rec)
-	}
-	return deleteGraph(t, repo, live, recs)
 }
 
 // record adds the outcome of one deletion (and of the referrers that went

@@ -355,7 +355,7 @@ func (r *Registry) DeleteRepository(ctx context.Context, name string) error {
 			return scanErr
 		}
 		for _, d := range digests {
-			if err := deleteManifest(t, repo, d, nil, false); err != nil {
+			if err := deleteManifest(t, repo, d, nil, nil, false); err != nil {
 				return err
 			}
 		}
