@@ -139,7 +139,7 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, rec *schema.Man
 		rec = &m
 	}
 	if det == nil {
-		refs, err := schema.Details.Refs(t, name, dgst)
+		refs, _, err := schema.Details.Refs(t, name, dgst)
 		if err != nil {
 			return err
 		}

@@ -126,18 +126,15 @@ func (r *Registry) readAhead(ctx context.Context, name string, group []deletion)
 				if j > 0 {
 					d = del.refs[j-1].Digest
 				}
-				ok, err := schema.Manifests.Has(tx, name, d)
+				// A manifest's detail is written and deleted with its
+				// record, in the same transaction.
+				refs, found, err := schema.Details.Refs(tx, name, d)
 				if err != nil {
 					return err
 				}
-				if !ok {
-					continue
+				if found {
+					del.dets[j] = &refs
 				}
-				refs, err := schema.Details.Refs(tx, name, d)
-				if err != nil {
-					return err
-				}
-				del.dets[j] = &refs
 			}
 		}
 		return nil

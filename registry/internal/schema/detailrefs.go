@@ -17,8 +17,7 @@ type DetailRefs struct {
 
 // Refs reads only the blobs and children of manifest dgst's detail in repo
 // (table x), passing over its platform, annotations and index entries
-// without building them; a missing detail reads as empty.
-func (DetailTable) Refs(tx meta.Tx, repo string, dgst digest.Digest) (DetailRefs, error) {
-	refs, _, err := get[DetailRefs](tx, key(tDetail, repo, dgst.String()))
-	return refs, err
+// without building them; a missing detail reads as empty, with found false.
+func (DetailTable) Refs(tx meta.Tx, repo string, dgst digest.Digest) (refs DetailRefs, found bool, err error) {
+	return get[DetailRefs](tx, key(tDetail, repo, dgst.String()))
 }
