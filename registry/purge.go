@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -219,6 +220,9 @@ func (r *Registry) runPlans(ctx context.Context, kind string, ev *policy.Evaluat
 		plan := ev.Evaluate(snap, now)
 		run.res.Plans = append(run.res.Plans, plan)
 		run.prog.Repository = name
+		// Every deletion is listed, as done or skipped: room for all at once.
+		n := len(plan.Deletions())
+		run.res.Deleted = slices.Grow(run.res.Deleted, n)
 		if opts.DryRun {
 			for _, d := range plan.Deletions() {
 				run.res.Deleted = append(run.res.Deleted, PurgeItem{Repository: name, Decision: d})

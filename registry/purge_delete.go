@@ -102,6 +102,7 @@ func (run *purgeRun) stage(ctx context.Context, name string, dels []deletion) er
 			}
 			errs := run.r.updateEach(gctx, fns)
 			for i := range group {
+				group[i].dets = nil // done with: let it go
 				if err := run.record(name, &group[i], skipped(errs[i])); err != nil {
 					return err
 				}
@@ -114,12 +115,15 @@ func (run *purgeRun) stage(ctx context.Context, name string, dels []deletion) er
 
 // readAhead reads the detail references of the manifests group deletes.
 func (r *Registry) readAhead(ctx context.Context, name string, group []deletion) error {
-	if len(group) == 0 || group[0].d.Kind == policy.KindTag {
-		return nil // a stage holds tags or manifests, not both
+	if !slices.ContainsFunc(group, func(del deletion) bool { return del.d.Kind != policy.KindTag }) {
+		return nil
 	}
 	return r.view(ctx, func(tx meta.Tx) error {
 		for i := range group {
 			del := &group[i]
+			if del.d.Kind == policy.KindTag {
+				continue
+			}
 			del.dets = make([]*schema.DetailRefs, 1+len(del.refs))
 			for j := range del.dets {
 				d := del.d.Digest
