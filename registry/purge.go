@@ -20,10 +20,12 @@ type PurgeOptions struct {
 	// DryRun evaluates and reports the same plans without deleting.
 	DryRun bool
 	// Concurrency bounds the deletions in flight at once (0: 32, acr
-	// purge's maximum; at most 64). Each deletion is its own transaction,
-	// and concurrent ones share a commit (group commit, up to 64 a
-	// batch), so in process more in flight means fewer flushes, not more
-	// CPU: the default is not GOMAXPROCS as acr purge's is over HTTP.
+	// purge's maximum; at most 64). Each deletion is its own transaction;
+	// they are queued a group of Concurrency at a time and share a commit
+	// (group commit, up to 64 a batch), so in process more in flight
+	// means fewer flushes, not more CPU: the default is not GOMAXPROCS as
+	// acr purge's is over HTTP. Within a stage deletions go in key order,
+	// not the plan's.
 	Concurrency int
 	// MatchTimeout bounds each pattern match (0: policy.DefaultMatchTimeout).
 	MatchTimeout time.Duration
