@@ -21,6 +21,15 @@ var allowedModules = []string{
 	// .NET-style regular expressions for acr purge's filters (policy):
 	// lookarounds are common in real filters and Go's regexp lacks them.
 	"github.com/dlclark/regexp2",
+	// argon2id for token and admin password hashes (registry/access).
+	"golang.org/x/crypto",
+	// The Go ecosystem's registry client and copy engine, for import,
+	// export and the oras-go target adapter (registry/target.go); it
+	// depends only on go-digest, image-spec and x/sync.
+	"oras.land/oras-go/v2",
+	// JWT signing and verification for registry/token's access tokens
+	// (no dependencies of its own).
+	"github.com/golang-jwt/jwt/v5",
 }
 
 // TestDependencyFence fails when a non-test, non-example package of the

@@ -24,4 +24,66 @@
 // checked by New) is owned by registry/internal/schema. Registry.Blobs is a
 // read-only view of the blob storage: blobs enter through a repository and
 // leave through Collect, so reference counting sees every change.
+//
+// # Import and export
+//
+// Repository.Target is a repository as an oras-go v2 target (oras.Target,
+// oras.GraphTarget, content.Deleter, registry.ReferrerLister): oras.Copy,
+// oras.ExtendedCopy and tools built on oras-go move artifacts between a
+// repository and any oras-go target in process, through the repository's
+// own checks (locks, verified digests, blob visibility, validated manifests).
+//
+// Registry.Import copies an artifact in, as ACR's import does, from any
+// oras-go source: another registry's Repository.Target, an OCI image layout
+// folder or tar (OpenLayout, oras-go's content/oci) or a remote registry
+// (NewRemote: oras-go's registry/remote with its auth client, anonymous,
+// Basic, Bearer or a Docker config file). An index comes with every child,
+// or only the chosen platforms; the target tag defaults to the source's; an
+// existing tag fails the import before anything is copied unless forced,
+// and a locked one always does. Referrers come on request, recursively.
+// Blobs another repository holds are linked, not read; the rest are read
+// with bounded concurrency, verified and stored before any manifest, and
+// manifests are stored children first with the tag set last, so a failed
+// or cancelled import leaves nothing that references a missing blob, and a
+// retry reads only what is missing. Errors of the source keep their class
+// (ErrDigestMismatch, ErrSizeMismatch, ErrTooLarge, ErrNotFound) or are
+// ErrSourceFailed. Registry.Export writes an artifact as an OCI image layout,
+// a folder or a tar, as oras-go writes one.
+//
+// # Artifact cache
+//
+// A CacheRule (SetCacheRule, CacheRules, DeleteCacheRule; ACR's cache
+// rules, the pull-through proxies of distribution and zot) maps a local
+// repository, or every repository under a prefix ("hub/*"), to an upstream
+// repository. The rules are settings of the metadata store, so they survive
+// a restart and regadm's changes are in force when registryd next opens the
+// folder; this Registry reads them at New and on its own changes.
+//
+// A manifest read (Manifests.Get or Stat, so a GET or HEAD of /v2/ and
+// Repository.Target) of a tag or digest the covered repository lacks
+// fetches it from the upstream with Import: the whole artifact (an index
+// with every child, and every blob) is stored before the read answers, so
+// a client never sees part of one, and the blobs of a cached manifest are
+// always there. Concurrent reads of the same reference wait for one fetch
+// (singleflight), which goes on, bounded by a timeout and Close, when the
+// read that started it gives up. A tag is re-checked upstream after
+// WithCacheTagTTL (one HEAD when it has not moved; a moved tag is fetched
+// and moved here); while the upstream fails the cached tag is served as it
+// is. A digest is never re-checked. Reads the local repository answers are
+// not slowed: a registry without rules pays one atomic load, a covered
+// repository a rule match and, for a tag, a look at when it was checked.
+//
+// Upstream failures are typed: a reference the upstream lacks is
+// ErrManifestUnknown; an upstream that cannot be reached or fails is
+// ErrUpstreamUnavailable (HTTP 503); one that refuses the registry's
+// credentials or sends bytes that do not match their digest is
+// ErrBadUpstream (HTTP 502). Nothing is stored under a failed fetch. The
+// registry's own refusals hold: a write-locked repository caches nothing
+// (ErrLocked), a read-locked one asks no upstream.
+//
+// The registry must present a rule's credentials to the upstream, so a
+// rule's Username and Password are stored as given, in clear, in the
+// metadata store. A rule may instead name a CredentialSet that the host
+// resolves at use (WithCacheCredentials). WithCacheUpstream replaces how
+// upstreams are reached (a transport, a proxy, or any oras-go target).
 package registry

@@ -246,12 +246,17 @@ type GetOptions struct {
 
 // Get returns the manifest a tag or digest names. The Descriptor carries
 // media type, digest, size and artifact type (annotations: see Properties).
+// In a repository a cache rule covers, a miss is fetched from the upstream
+// first (see CacheRule).
 func (ms *Manifests) Get(ctx context.Context, ref string, opts GetOptions) (*Manifest, error) {
 	if err := ms.repo.reg.enter(); err != nil {
 		return nil, err
 	}
 	defer ms.repo.reg.leave()
 	m, err := ms.get(ctx, ref, opts, true)
+	if rs := ms.repo.reg.cacheRules.Load(); rs != nil {
+		m, err = ms.pullThrough(ctx, rs, ref, opts, true, m, err)
+	}
 	if err == nil {
 		ms.repo.reg.recordPull(ms.repo.name, ref, m.Descriptor.Digest)
 	}
@@ -266,6 +271,9 @@ func (ms *Manifests) Stat(ctx context.Context, ref string, opts GetOptions) (oci
 	}
 	defer ms.repo.reg.leave()
 	m, err := ms.get(ctx, ref, opts, false)
+	if rs := ms.repo.reg.cacheRules.Load(); rs != nil {
+		m, err = ms.pullThrough(ctx, rs, ref, opts, false, m, err)
+	}
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}

@@ -52,6 +52,9 @@ type Registry struct {
 	settingsMu sync.Mutex
 	// pulls gathers pulls between flushes (WithPullRecording); nil: off.
 	pulls *pullRecorder
+	// cacheRules are the cache rules in force (SetCacheRule); nil: none.
+	cacheRules atomic.Pointer[cacheRuleSet]
+	pull       *pullThrough
 }
 
 type options struct {
@@ -68,6 +71,10 @@ type options struct {
 	retentionInterval  time.Duration
 	pullInterval       time.Duration
 	runHistory         time.Duration
+
+	cacheTagTTL      time.Duration
+	cacheUpstream    CacheUpstreamFunc
+	cacheCredentials CacheCredentialFunc
 }
 
 // Option configures a Registry.
@@ -146,6 +153,7 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		retentionInterval:  time.Minute,
 		pullInterval:       time.Minute,
 		runHistory:         7 * 24 * time.Hour,
+		cacheTagTTL:        DefaultCacheTagTTL,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -165,8 +173,12 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		mcache: newManifestCache(o.manifestCacheBytes),
 		gate:   newOpGate(),
 		stop:   make(chan struct{}),
+		pull:   newPullThrough(),
 	}
 	if err := r.loadLockRules(context.Background()); err != nil {
+		return nil, err
+	}
+	if err := r.loadCacheRules(context.Background()); err != nil {
 		return nil, err
 	}
 	if o.gcInterval > 0 {

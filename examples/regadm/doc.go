@@ -1,13 +1,18 @@
 // Command regadm administers a regkit data folder: the folder registryd
 // serves (-data, default ./data or $REGKIT_DATA). It purges as acr purge
-// does, runs retention policies, and locks and unlocks content.
+// does, runs retention policies, locks and unlocks content, imports and
+// exports artifacts, and manages artifact cache rules, scope maps, tokens,
+// anonymous pull and the admin user. purge, policy apply, lock and unlock
+// also work on a running server through its API (-registry URL), as acr
+// purge does.
 //
-//	regadm [-data DIR] [-output text|json] COMMAND [flags] [args]
+//	regadm [-data DIR | -registry URL [--username U --password P]] [-output text|json] COMMAND [flags] [args]
 //
 // Flags follow Go's flag package: -flag and --flag are the same, and a
 // boolean takes its value with "=" (--enabled=false). A command's flags may
-// come before or after its arguments. -data and -output are accepted
-// before the command and after it.
+// come before or after its arguments. -data, -registry (with its
+// credential flags) and -output are accepted before the command and after
+// it.
 //
 // # Commands
 //
@@ -77,6 +82,99 @@
 // ([] removes every rule). Patterns are checked (policy.CompileLockRules)
 // before the data folder is opened. Rules apply to tags created from then on.
 //
+//	scope-map create NAME --repository REPO ACTION[,ACTION]... [--description TEXT]
+//	scope-map list
+//	scope-map show NAME
+//	scope-map update NAME [--add-repository REPO ACTIONS]... [--remove-repository REPO ACTIONS]... [--description TEXT]
+//	scope-map delete NAME
+//
+// Manage scope maps (package registry/access), as az acr scope-map does. A
+// rule flag takes two values: the repository (a name, PREFIX/* for every
+// repository below PREFIX, or * for all) and a comma-separated list of
+// actions (content/read, content/write, content/delete, metadata/read,
+// metadata/write); it is repeatable, and rules on one repository add up.
+// list shows ACR's five system scope maps (read-only) first. A scope map a
+// token uses cannot be deleted.
+//
+//	token create NAME --scope-map MAP [--status enabled|disabled] [--no-passwords] [--expiration WHEN]
+//	token list
+//	token show NAME
+//	token update NAME [--scope-map MAP] [--status enabled|disabled]
+//	token delete NAME
+//	token password generate NAME [--password1] [--password2] [--expiration WHEN]
+//	token password delete NAME [--password1] [--password2]
+//
+// Manage tokens, as az acr token does. create generates both passwords and
+// prints them once (only their hashes are stored) unless --no-passwords;
+// password generate replaces the passwords named (both when neither flag is
+// given) and prints them once. WHEN is an RFC 3339 time or a duration from
+// now in --ago's syntax (30d, 12h); passwords without one never expire.
+//
+//	anonymous-pull show
+//	anonymous-pull set --enabled=true|false
+//	admin show
+//	admin set --username NAME
+//	admin disable
+//
+// Show or change anonymous pull (callers without credentials may pull any
+// repository) and the admin user (every right, the catalog included).
+// admin set takes the password from $REGKIT_ADMIN_PASSWORD, or generates
+// one and prints it once.
+//
+//	signing-key list
+//	signing-key rotate [--token-lifetime D]
+//	signing-key remove ID
+//
+// Manage the keys that sign access tokens, kept in DIR/keys. These verbs
+// never open the metadata file, so they run while registryd holds the
+// folder: after a rotate the server signs with the new key within a minute
+// and keeps verifying tokens of the older keys until they expire (give
+// --token-lifetime when the server runs with one). remove deletes a retired
+// key at once, for a key thought compromised.
+//
+//	import SOURCE TARGET [--force] [--referrers] [--platform OS/ARCH[/VARIANT]]...
+//	       [--plain-http] [--username U --password P | --docker-config FILE] [--concurrency N]
+//
+// Copies an artifact into TARGET (repository[:tag]) as az acr import does
+// (registry.Registry.Import). SOURCE is one of
+//
+//	host[:port]/repo:tag, host[:port]/repo@digest   a registry (default tag latest)
+//	oci:DIR[:tag], oci:DIR@digest                   an OCI image layout folder
+//	oci-archive:FILE.tar[:tag]                      a tar of one
+//	regkit:DIR/repo:tag, regkit:DIR/repo@digest     another regkit data folder
+//
+// A layout with a single tag needs none. Without a tag in TARGET the
+// source's is used; a source named by digest is imported untagged. An
+// existing target tag fails the import before anything is copied unless
+// --force is given; a locked tag is never overwritten. An index comes with
+// every child, or only those of --platform (one platform: that child alone;
+// several: a new index of them). --referrers also copies signatures and
+// SBOMs, recursively. A remote source is read over HTTPS (--plain-http:
+// HTTP) with --username and --password (or $REGKIT_PASSWORD), else with the
+// credentials of the Docker config file (default: Docker's own; "" for
+// none), else anonymously. Blobs the data folder holds already are not read
+// again, so an interrupted import is resumed by running it again.
+//
+//	export REF DIR|FILE.tar [--referrers] [--tag NAME]
+//
+// Writes the artifact REF (repo:tag or repo@digest) with every child as an
+// OCI image layout folder, or a tar of one when the path ends in .tar, as
+// oras writes it; oras, crane and skopeo read it (oci:DIR:TAG,
+// oci-archive:FILE.tar:TAG). An existing layout folder is added to.
+//
+//	cache-rule create NAME --source-repo HOST/REPO --target-repo REPO
+//	       [--username U [--password P]] [--cred-set NAME] [--plain-http]
+//	cache-rule list
+//	cache-rule delete NAME
+//
+// Manage artifact cache rules (registry.CacheRule, as az acr cache does): a
+// pull from registryd of a tag or digest that a covered repository lacks
+// fetches it from the upstream first. --target-repo is a repository or
+// PREFIX/*, with --source-repo then ending in /* too. The password comes
+// from --password or $REGKIT_PASSWORD and is stored in the data folder as
+// given, since the server must present it upstream; list never prints it.
+// create replaces a rule of the same name; delete leaves what was cached.
+//
 // # Output
 //
 // Text output is for people: purge, policy apply and retention sweep print a
@@ -85,7 +183,9 @@
 // --verbose adds what stays and why. On a terminal a progress line on stderr
 // shows how far a run that lasts longer than half a second got. --output
 // json prints every result and listing as JSON instead: for purges the whole
-// registry.PurgeResult with every repository's plan.
+// registry.PurgeResult with every repository's plan, for imports and exports
+// registry.ImportResult and registry.ExportResult. An import on a terminal
+// shows blobs and bytes done on its progress line.
 //
 // # The data folder
 //
@@ -95,18 +195,70 @@
 // open, and regadm checks that lock without waiting and says that a server
 // holds the folder. Stop registryd first. regadm runs no background work
 // while it holds the folder: untagged retention deletes only through
-// retention sweep. (Against a running server through
-// its API, as acr purge works, is not supported yet.)
+// retention sweep.
+//
+// # A running server
+//
+// With -registry URL (http://host:port or https://host; a bare host means
+// HTTPS) instead of -data, purge, policy apply, lock and unlock work on a
+// running server through ACR's data-plane API (/acr/v1/) and the
+// distribution API (/v2/), as registryd serves them (package
+// registry/httpapi) and as acr purge uses them. Giving both -data and
+// -registry is an error (status 2); -registry wins over $REGKIT_DATA. Every
+// other command needs -data and says so (status 2).
+//
+// Credentials are --username and --password (or $REGKIT_PASSWORD), else
+// the entry for the server's host in the Docker config file
+// (--docker-config FILE; default Docker's own, "" for none), else none.
+// They answer both the server's Basic challenges and its Bearer challenges
+// (a token fetched from the realm the challenge names, such as registryd's
+// /oauth2/token), through oras-go's auth client.
+//
+// lock and unlock PATCH the changeable attributes of each REF. purge (and
+// policy apply) list the repositories (/acr/v1/_catalog), read each one the
+// policy applies to (its attributes, _tags and _manifests with their times,
+// attributes and index children, and the /v2/ referrers of every manifest),
+// build from them the policy.Snapshot a data folder would give, evaluate it
+// with the same policy code at the local time, and print the same table or
+// JSON. Deletions go over the API stage by stage, at most --concurrency
+// requests at once (default GOMAXPROCS, as acr purge's): DELETE /acr/v1/NAME/_tags/TAG
+// to untag, DELETE /v2/NAME/manifests/DIGEST to delete a manifest (the
+// server deletes its referrers with it). With --include-locked, a locked
+// item is unlocked (PATCH writeEnabled and deleteEnabled true) just before
+// it is deleted. --dry-run reads the same and deletes nothing. What differs
+// from a purge of a data folder:
+//
+//   - Each deletion is re-checked just before it is sent: a tag is read
+//     again and skipped if it moved or was locked; a manifest and the
+//     referrers planned to go with it are read again and skipped if one was
+//     tagged or locked or a referrer arrived. The check and the deletion are
+//     two requests, not one transaction, so a change between them is not
+//     seen. A 404, 405 (a lock), 409 or 412 from the server skips the item
+//     with the server's answer as the reason; other failures stop the run.
+//   - The API has no last-pull times (keep rules by pull see none) and no
+//     untagged-since times (a policy with "untaggedRetention" needs -data).
+//   - Listings leave out items with listEnabled=false: such a repository is
+//     not purged, such a tag or manifest is read only when a listed item
+//     names it (a manifest's tags, a tag's digest, an index's children, a
+//     referrer), and otherwise stays.
+//   - Referrers are found with one /v2/ referrers request per manifest, so
+//     a referrer whose subject is not in the repository is not known as one
+//     while planning: before an untagged manifest is deleted its body is
+//     read, and one with a subject is skipped (a dry run lists it as going).
 //
 // # Exit status
 //
 //	0  the command did what it was asked (a purge whose planned deletions
 //	   were skipped because the content changed since the plan succeeded too:
 //	   the result lists them)
-//	1  it failed: the folder could not be opened, a server holds it, or an
-//	   operation failed, possibly after some changes (the output says which)
+//	1  it failed: the folder could not be opened, a server holds it, the
+//	   server of -registry could not be reached, refused the credentials or
+//	   does not serve the API, or an operation failed, possibly after some
+//	   changes (the output says which)
 //	2  bad usage: unknown command or flag, bad regular expression, bad --ago,
-//	   conflicting flags, an unreadable or invalid input file; nothing was done
+//	   conflicting flags (-data with -registry), a malformed -registry URL, a
+//	   command that needs -data given -registry, an unreadable or invalid
+//	   input file; nothing was done
 //
 // SIGINT or SIGTERM stop a purge between deletions (status 1); a second one
 // kills regadm at once.

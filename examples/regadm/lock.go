@@ -127,31 +127,48 @@ func (e *env) setAttributes(ctx context.Context, verb, done string, args []strin
 		}
 		refs = append(refs, r)
 	}
+	if e.registry != "" {
+		c, err := e.remote()
+		if err != nil {
+			return err
+		}
+		return e.patchEach(refs, verb, done, func(r ref) (tag.Attributes, error) {
+			return c.setAttributes(ctx, r, patch)
+		})
+	}
 	return e.withRegistry(ctx, func(reg *registry.Registry) error {
-		var (
-			errs []error
-			out  = []lockResult{}
-		)
-		for _, r := range refs {
-			attrs, err := applyPatch(ctx, reg, r, patch)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s %s: %w", verb, r, err))
-				continue
-			}
-			out = append(out, lockResult{Ref: r.String(), Kind: r.kind(), Attributes: attrs})
-			if e.output == outputText {
-				if _, err := fmt.Fprintf(e.stdout, "%s %s %s: %s\n", done, r.kind(), r, fmtAttributes(attrs)); err != nil {
-					return fmt.Errorf("write output: %w", err)
-				}
-			}
-		}
-		if e.output == outputJSON {
-			if err := e.writeJSON(out); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		return errors.Join(errs...)
+		return e.patchEach(refs, verb, done, func(r ref) (tag.Attributes, error) {
+			return applyPatch(ctx, reg, r, patch)
+		})
 	})
+}
+
+// patchEach changes each of refs with apply and reports it; a failure is
+// reported and the others still change.
+func (e *env) patchEach(refs []ref, verb, done string, apply func(ref) (tag.Attributes, error)) error {
+	var (
+		errs []error
+		out  = []lockResult{}
+	)
+	for _, r := range refs {
+		attrs, err := apply(r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", verb, r, err))
+			continue
+		}
+		out = append(out, lockResult{Ref: r.String(), Kind: r.kind(), Attributes: attrs})
+		if e.output == outputText {
+			if _, err := fmt.Fprintf(e.stdout, "%s %s %s: %s\n", done, r.kind(), r, fmtAttributes(attrs)); err != nil {
+				return fmt.Errorf("write output: %w", err)
+			}
+		}
+	}
+	if e.output == outputJSON {
+		if err := e.writeJSON(out); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // applyPatch changes the attributes of the item r names.

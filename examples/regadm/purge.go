@@ -40,7 +40,7 @@ type runOptions struct {
 
 func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "evaluate and show what would go, delete nothing")
-	fs.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("deletions at once, 1 to %d (default: the registry's, GOMAXPROCS)", maxConcurrency))
+	fs.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("deletions at once, 1 to %d (default: the registry's; over -registry, requests at once, default GOMAXPROCS as acr purge's)", maxConcurrency))
 	fs.BoolVar(&o.verbose, "verbose", false, "text output also lists what stays, and why")
 }
 
@@ -92,6 +92,9 @@ func runPurge(ctx context.Context, e *env, args []string) error {
 	if _, err := policy.Compile(pol, policy.CompileOptions{}); err != nil {
 		return usagef("purge: %w", err)
 	}
+	if e.registry != "" {
+		return e.executeRemote(ctx, o, "purge", pol)
+	}
 	return e.execute(ctx, o, "purge", func(ctx context.Context, reg *registry.Registry, opts registry.PurgeOptions) (*registry.PurgeResult, error) {
 		return reg.Purge(ctx, pol, opts)
 	})
@@ -116,6 +119,9 @@ func runPolicyApply(ctx context.Context, e *env, args []string) error {
 	pol, err := readPolicy(pos[0])
 	if err != nil {
 		return err
+	}
+	if e.registry != "" {
+		return e.executeRemote(ctx, o, "policy apply", pol)
 	}
 	return e.execute(ctx, o, "policy apply", func(ctx context.Context, reg *registry.Registry, opts registry.PurgeOptions) (*registry.PurgeResult, error) {
 		return reg.Purge(ctx, pol, opts)

@@ -22,6 +22,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/internal/bearer"
 	"github.com/regkit/regkit/registry/httpapi"
 )
 
@@ -69,7 +70,7 @@ func shutdownUnderLoad(t *testing.T, bin, timeout string, finish bool) {
 		acksBeforeSignal = 400
 	)
 	client := &http.Client{
-		Transport: &http.Transport{MaxIdleConnsPerHost: clients},
+		Transport: &bearer.Transport{Base: &http.Transport{MaxIdleConnsPerHost: clients}},
 		Timeout:   20 * time.Second,
 	}
 	var acks atomic.Int64

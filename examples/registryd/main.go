@@ -34,6 +34,9 @@ type config struct {
 	debugAddr                    string
 	gcInterval, shutdown         time.Duration
 	sweepInterval, pullInterval  time.Duration
+	adminUser                    string
+	anonymousPull                *bool // nil: keep the stored setting
+	tokenLifetime                time.Duration
 }
 
 func env(name, def string) string {
@@ -62,8 +65,22 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 30*time.Second, "how long running requests may finish on shutdown")
 	fs.DurationVar(&c.sweepInterval, "sweep-interval", time.Minute, "how often untagged retention and stored policies run (0: off)")
 	fs.DurationVar(&c.pullInterval, "pull-interval", time.Minute, "how often last-pull times are written (0: not recorded)")
+	fs.StringVar(&c.adminUser, "admin-user", env("REGKIT_ADMIN_USER", ""), "admin user name (password from $REGKIT_ADMIN_PASSWORD); turns credentials on")
+	anon := fs.Bool("anonymous-pull", false, "let callers without credentials pull (stored in the data folder); turns credentials on")
+	fs.DurationVar(&c.tokenLifetime, "token-lifetime", 0, "lifetime of the access tokens the registry issues (0: the token service's default, 75m)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "anonymous-pull" {
+			c.anonymousPull = anon
+		}
+	})
+	if c.adminUser != "" && os.Getenv("REGKIT_ADMIN_PASSWORD") == "" {
+		return c, errors.New("-admin-user needs its password in $REGKIT_ADMIN_PASSWORD")
+	}
+	if c.tokenLifetime < 0 {
+		return c, errors.New("-token-lifetime must not be negative")
 	}
 	if (c.cert == "") != (c.key == "") {
 		return c, errors.New("-tls-cert and -tls-key go together")
@@ -87,7 +104,13 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(reg, httpapi.WithLogger(logger), httpapi.WithAnonymousMount(c.anonymousMount))
+	tokens, mode, err := credentials(context.Background(), c, reg)
+	if err != nil {
+		return errors.Join(err, reg.Close())
+	}
+	logger.Info(mode)
+	api := httpapi.New(reg, httpapi.WithLogger(logger), httpapi.WithAnonymousMount(c.anonymousMount),
+		httpapi.WithAuthorizer(tokens.Authorizer()), httpapi.WithTokenHandler(tokens.Handler()))
 	srv := newServer(logRequests(logger, routes(reg, api)), logger)
 	if c.debugAddr != "" {
 		dbg := http.NewServeMux()
@@ -135,12 +158,14 @@ func run(args []string) error {
 	return serveErr
 }
 
-// routes serves the API under /v2 and the health check at /healthz. Two
+// routes serves the OCI API under /v2, ACR's under /acr/v1, the token
+// endpoints under /oauth2 and the health check at /healthz. Two
 // routes need no ServeMux (and its path cleaning on every request).
 func routes(reg *registry.Registry, api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case strings.HasPrefix(r.URL.Path, "/v2"):
+		case strings.HasPrefix(r.URL.Path, "/v2"), strings.HasPrefix(r.URL.Path, "/acr/"),
+			strings.HasPrefix(r.URL.Path, "/oauth2/"):
 			api.ServeHTTP(w, r)
 		case r.URL.Path == "/healthz":
 			healthz(w, r, reg)

@@ -119,7 +119,7 @@ func TestShutdownWaitsForHandlers(t *testing.T) {
 			go srv.http.Serve(ln)
 			resc := make(chan error, 1)
 			go func() {
-				res, err := http.Get("http://" + ln.Addr().String() + "/")
+				res, err := client.Get("http://" + ln.Addr().String() + "/")
 				if err == nil {
 					res.Body.Close()
 				}

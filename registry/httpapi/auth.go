@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/regkit/regkit/internal/errdef"
@@ -35,8 +36,12 @@ type Access struct {
 	Actions    []Action
 }
 
-// Scope renders the access in token-scope form, "repository:NAME:a,b", using
-// only the OCI actions; the catalog is "registry:catalog:*".
+// Scope renders the access in token-scope form, "repository:NAME:a,b"; the
+// catalog is "registry:catalog:*". An access with OCI actions (the /v2/
+// routes) names only those; one with ACR permissions only (the /acr/v1/
+// routes) names them with ACR's scope actions: content/read is "pull",
+// content/write "push", content/delete "delete", metadata/read
+// "metadata_read", metadata/write "metadata_write".
 func (a Access) Scope() string {
 	if a.Repository == "" {
 		if len(a.Actions) == 0 {
@@ -44,13 +49,37 @@ func (a Access) Scope() string {
 		}
 		return "registry:catalog:*"
 	}
-	var acts []string
+	var oci, acr []string
 	for _, x := range a.Actions {
-		if !strings.Contains(string(x), "/") {
-			acts = append(acts, string(x))
+		if name, ok := acrScopeAction(x); ok {
+			if !slices.Contains(acr, name) {
+				acr = append(acr, name)
+			}
+		} else {
+			oci = append(oci, string(x))
 		}
 	}
-	return "repository:" + a.Repository + ":" + strings.Join(acts, ",")
+	if len(oci) == 0 {
+		oci = acr
+	}
+	return "repository:" + a.Repository + ":" + strings.Join(oci, ",")
+}
+
+// acrScopeAction names an ACR permission as ACR's token scopes do.
+func acrScopeAction(x Action) (string, bool) {
+	switch x {
+	case ActionContentRead:
+		return "pull", true
+	case ActionContentWrite:
+		return "push", true
+	case ActionContentDelete:
+		return "delete", true
+	case ActionMetadataRead:
+		return "metadata_read", true
+	case ActionMetadataWrite:
+		return "metadata_write", true
+	}
+	return "", false
 }
 
 // Authorizer decides whether a request may proceed. It returns nil to allow,
@@ -88,6 +117,11 @@ type Challenge struct {
 	Service string
 	// Scope is the access asked for (Bearer only), e.g. Access.Scope().
 	Scope string
+	// ErrorCode is RFC 6750's error code (Bearer only): "invalid_token" for a
+	// token that is malformed, expired or signed by another key,
+	// "insufficient_scope" for one that lacks the scope; empty when the
+	// request carried no credentials.
+	ErrorCode string
 }
 
 // Error describes the challenge.
@@ -105,6 +139,9 @@ func (c *Challenge) String() string {
 		}
 		if c.Scope != "" {
 			s += ",scope=" + quote(c.Scope)
+		}
+		if c.ErrorCode != "" {
+			s += ",error=" + quote(c.ErrorCode)
 		}
 	}
 	return s

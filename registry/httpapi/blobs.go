@@ -270,11 +270,17 @@ func (h *Handler) patchUpload(w http.ResponseWriter, r *http.Request, repo *regi
 	}
 	defer u.Close()
 	if cr := r.Header.Get("Content-Range"); cr != "" {
+		// The body must carry exactly the bytes the range declares, checked
+		// before any is written: a body-less request with a range (the
+		// Azure SDK's first request, sent without its body to draw an
+		// authentication challenge) must not pass for an empty chunk. A body
+		// of unknown length cannot be checked up front, so a chunk with a
+		// range needs a Content-Length.
 		start, end, ok := parseContentRange(cr)
-		if !ok || start != u.Size() || (r.ContentLength >= 0 && end-start+1 != r.ContentLength) {
+		if !ok || start != u.Size() || end-start+1 != r.ContentLength {
 			setUploadHeaders(w, rt.name, rt.ref, u.Size())
 			return withCode(http.StatusRequestedRangeNotSatisfiable, CodeBlobUploadInvalid,
-				fmt.Errorf("httpapi: chunk %q does not continue the upload at offset %d", cr, u.Size()))
+				fmt.Errorf("httpapi: chunk %q with a body of %d bytes does not continue the upload at offset %d", cr, r.ContentLength, u.Size()))
 		}
 	}
 	if err := h.copyBody(u, r.Body); err != nil {

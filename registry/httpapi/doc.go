@@ -5,6 +5,31 @@
 // API. Repository names may contain slashes, plain or percent-encoded;
 // routes are parsed from the right. Error bodies use the spec's codes.
 //
+// The handler also serves ACR's data-plane REST API (api-version 2021-07-01,
+// which the Azure SDKs use; the api-version parameter is ignored):
+//
+//	GET /acr/v1/_catalog?n&last                      repositories, Link to the next page
+//	GET|PATCH|DELETE /acr/v1/{name}                  properties; attributes; delete (202)
+//	GET /acr/v1/{name}/_tags?n&last&orderby&digest   tags with properties
+//	GET|PATCH|DELETE /acr/v1/{name}/_tags/{tag}      properties; attributes; untag (202)
+//	GET /acr/v1/{name}/_manifests?n&last&orderby     manifests with properties
+//	GET|PATCH|DELETE /acr/v1/{name}/_manifests/{d}   properties; attributes; delete (202)
+//
+// orderby is none (lexical, the default), timedesc or timeasc (by
+// lastUpdateTime). Names may hold slashes, plain or %2F; the first segment
+// starting with "_" ends the name. Listings leave out items with
+// listEnabled=false and give a relative Link whose last is the next page's
+// cursor (opaque in time order). PATCH bodies are partial JSON of the
+// changeable attributes (an empty body is 400); a repository DELETE answers
+// {"manifestsDeleted":[...],"tagsDeleted":[...]}. Errors carry ACR's codes
+// with a detail object: a lock refuses with 405 REGISTRY_DISALLOWED_OPERATION,
+// unknown names, tags and manifests are NAME_UNKNOWN, TAG_UNKNOWN and
+// MANIFEST_UNKNOWN. Times are UTC with seven fractional digits. Reads ask
+// metadata/read, PATCH metadata/write, deletes content/delete (untag: OCI
+// delete and metadata/write, as on /v2/); Access.Scope names these with
+// ACR's scope actions. WithTokenHandler mounts a token service at
+// /oauth2/token and /oauth2/exchange, ahead of authorization.
+//
 // Access control is an Authorizer consulted once per request with the
 // repository and the actions (OCI's pull/push/delete and ACR's
 // content/metadata permissions); it may answer with a Basic or Bearer

@@ -70,11 +70,20 @@ func withCode(status int, code string, err error) error {
 // corrupt record is not the client's invalid input); then the specific
 // registry errors, then the classes.
 func classify(r *http.Request, rt route, err error) (int, string) {
+	if rt.kind.acr() {
+		if status, code, ok := classifyACR(rt, err); ok {
+			return status, code
+		}
+	}
 	var se *statusError
 	if errors.As(err, &se) {
 		return se.status, se.code
 	}
 	switch {
+	case errors.Is(err, registry.ErrBadUpstream):
+		// The artifact cache's upstream refused the registry or sent bad
+		// bytes: a gateway's failure, not the client's nor a busy server.
+		return http.StatusBadGateway, CodeUnavailable
 	case errors.Is(err, errdef.ErrUnavailable),
 		// Canceled here is an operation the server cut short (the
 		// request's own cancellation never reaches classify), and a
@@ -200,6 +209,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rt route, e
 		h.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	case CodeUnavailable:
 		msg = "service unavailable, retry later"
+		switch {
+		case errors.Is(err, registry.ErrBadUpstream):
+			msg = "the artifact cache's upstream refused the registry or sent bad content"
+		case errors.Is(err, registry.ErrUpstreamUnavailable):
+			msg = "the artifact cache's upstream is unavailable, retry later"
+		}
 		h.logger.WarnContext(r.Context(), "request failed: registry unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	var ch *Challenge
@@ -212,7 +227,11 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rt route, e
 	if r.Method == http.MethodHead {
 		return
 	}
-	_ = json.NewEncoder(w).Encode(errorBody{Errors: []apiError{{Code: code, Message: msg}}})
+	e := apiError{Code: code, Message: msg}
+	if rt.kind.acr() {
+		e.Detail = struct{}{} // ACR's errors carry a detail object
+	}
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []apiError{e}})
 }
 
 // errorBody is the JSON body of every error response.

@@ -56,10 +56,14 @@ func FuzzRoute(f *testing.F) {
 		"/v2/a/blobs/uploads", "/v2/a/blobs/uploads/id", "/v2/x/blobs/uploads/blobs/uploads/",
 		"/v2/a/blobs/sha256:ab", "/v2/a/referrers/sha256:ab", "/v2/%2E%2E/tags/list",
 		"/v2/a/blobs/upload%73", "/v2/a//tags/list", "/v2/a/%zz/tags/list", "/v3/a/tags/list",
+		"/acr/v1/_catalog", "/acr/v1/a", "/acr/v1/a/b/_tags", "/acr/v1/a%2Fb/_tags/v1",
+		"/acr/v1/a/_manifests", "/acr/v1/a/_manifests/sha256:00", "/acr/v1/a/_tags/_manifests",
+		"/acr/v1/_deleted/a", "/acr/v1/a/", "/acr/v1/a/_tags/%zz", "/acr/v1/a/%5Ftags/x",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, escaped string) {
+		checkACRRoute(t, escaped)
 		rt, ok := parseRoute(escaped)
 		if !ok {
 			return
@@ -96,6 +100,68 @@ func FuzzRoute(f *testing.F) {
 			}
 		}
 	})
+}
+
+// acrRoutePath renders an ACR route as a path, name slashes plain or as %2F.
+func acrRoutePath(rt route, encodeSlashes bool) string {
+	name := rt.name
+	if encodeSlashes {
+		name = strings.ReplaceAll(name, "/", "%2F")
+	}
+	p := "/acr/v1/" + name
+	switch rt.kind {
+	case kindACRCatalog:
+		return "/acr/v1/_catalog"
+	case kindACRRepo:
+		return p
+	case kindACRTags:
+		return p + "/_tags"
+	case kindACRTag:
+		return p + "/_tags/" + escapeAll(rt.ref)
+	case kindACRManifests:
+		return p + "/_manifests"
+	case kindACRManifest:
+		return p + "/_manifests/" + escapeAll(rt.ref)
+	}
+	panic("no path for kind")
+}
+
+// checkACRRoute checks what parseACRRoute makes of escaped: only /acr/v1/
+// paths, a ref exactly on the routes that have one, and a valid name's
+// rendering parsing back to the same route.
+func checkACRRoute(t *testing.T, escaped string) {
+	rt, ok := parseACRRoute(escaped)
+	if !ok {
+		return
+	}
+	if !strings.HasPrefix(escaped, "/acr/v1/") || !rt.kind.acr() {
+		t.Fatalf("%q parsed to %+v", escaped, rt)
+	}
+	switch rt.kind {
+	case kindACRCatalog:
+		if rt.name != "" || rt.ref != "" {
+			t.Fatalf("%q: %+v", escaped, rt)
+		}
+		return
+	case kindACRTag, kindACRManifest:
+		if rt.ref == "" {
+			t.Fatalf("%q: no reference", escaped)
+		}
+	default:
+		if rt.ref != "" {
+			t.Fatalf("%q: reference %q", escaped, rt.ref)
+		}
+	}
+	if registry.ValidateName(rt.name) != nil {
+		return // the handler answers NAME_INVALID
+	}
+	for _, enc := range []bool{false, true} {
+		p := acrRoutePath(rt, enc)
+		back, ok := parseACRRoute(p)
+		if !ok || back != rt {
+			t.Fatalf("%q parsed to %+v; its rendering %q parses to %+v, %v", escaped, rt, p, back, ok)
+		}
+	}
 }
 
 // fuzzFixture is a fresh registry with an image in team/app and an upload
@@ -187,6 +253,17 @@ func FuzzHandler(f *testing.F) {
 		{"PUT", "/v2/team/app/manifests/v2", ocispec.MediaTypeImageManifest, "", "", []byte(man)},
 		{"PUT", "/v2/team/app/manifests/sha256:00?tag=a", ocispec.MediaTypeImageIndex, "", "", []byte(`{"schemaVersion":2,"manifests":[]}`)},
 		{"PUT", "/v2/Team/../x%2F/manifests/v1", "", "", "", []byte("{")},
+		{"GET", "/acr/v1/_catalog?n=1&last=a&api-version=2021-07-01", "", "", "", nil},
+		{"GET", "/acr/v1/team%2Fapp", "", "", "", nil},
+		{"PATCH", "/acr/v1/team/app", "application/json", "", "", []byte(`{"listEnabled":false}`)},
+		{"DELETE", "/acr/v1/team/app", "", "", "", nil},
+		{"GET", "/acr/v1/team/app/_tags?n=1&orderby=timedesc&digest=MANIFEST", "", "", "", nil},
+		{"GET", "/acr/v1/team/app/_tags?orderby=timeasc&last=v1%402024-01-01T00%3A00%3A00Z", "", "", "", nil},
+		{"PATCH", "/acr/v1/team/app/_tags/v1", "", "", "", []byte(`{"writeEnabled":false}`)},
+		{"DELETE", "/acr/v1/team/app/_tags/v1", "", "", "", nil},
+		{"GET", "/acr/v1/team/app/_manifests?n=1&last=MANIFEST&orderby=timedesc", "", "", "", nil},
+		{"PATCH", "/acr/v1/team/app/_manifests/MANIFEST", "", "", "", []byte(`{"deleteEnabled":false}`)},
+		{"DELETE", "/acr/v1/team/app/_manifests/MANIFEST", "", "", "", nil},
 	} {
 		f.Add(s.method, s.target, s.ctype, s.crange, s.rng, s.body)
 	}
@@ -212,6 +289,9 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("%s %s: Location %q", method, target, loc)
 		}
 		_, ok := parseRoute(req.URL.EscapedPath())
+		if !ok {
+			_, ok = parseACRRoute(req.URL.EscapedPath())
+		}
 		if !ok {
 			if res.StatusCode != http.StatusNotFound {
 				t.Fatalf("%s %s outside the API: %d", method, target, res.StatusCode)

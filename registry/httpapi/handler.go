@@ -19,7 +19,9 @@ type Handler struct {
 	maxManifest int64
 	// anonymousMount lets a mount without from= link any readable copy.
 	anonymousMount bool
-	bufs           sync.Pool
+	// token serves /oauth2/token and /oauth2/exchange when set.
+	token http.Handler
+	bufs  sync.Pool
 }
 
 // Option configures a Handler.
@@ -42,6 +44,11 @@ func WithMaxManifestSize(n int64) Option { return func(h *Handler) { h.maxManife
 // single-tenant registry.
 func WithAnonymousMount(enabled bool) Option { return func(h *Handler) { h.anonymousMount = enabled } }
 
+// WithTokenHandler passes requests for /oauth2/token and /oauth2/exchange
+// (ACR's token endpoints, any method) to th, before any authorization: the
+// token service does its own. Without it those paths are 404.
+func WithTokenHandler(th http.Handler) Option { return func(h *Handler) { h.token = th } }
+
 // New returns the handler of reg.
 func New(reg *registry.Registry, opts ...Option) *Handler {
 	h := &Handler{
@@ -59,12 +66,22 @@ func New(reg *registry.Registry, opts ...Option) *Handler {
 
 // ServeHTTP routes a request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rt, ok := parseRoute(r.URL.EscapedPath())
+	p := r.URL.EscapedPath()
+	if h.token != nil && (p == "/oauth2/token" || p == "/oauth2/exchange") {
+		h.token.ServeHTTP(w, r)
+		return
+	}
+	rt, ok := parseRoute(p)
+	if !ok {
+		rt, ok = parseACRRoute(p)
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	if !rt.kind.acr() {
+		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	}
 	if err := h.serve(w, r, rt); err != nil {
 		h.writeError(w, r, rt, err)
 	}
@@ -87,6 +104,9 @@ var (
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	ctx := r.Context()
+	if rt.kind.acr() {
+		return h.serveACR(w, r, rt)
+	}
 	switch rt.kind {
 	case kindBase:
 		if err := h.auth.Authorize(ctx, r, Access{}); err != nil {
@@ -180,6 +200,8 @@ func allowed(k kind) string {
 		return "POST"
 	case kindUpload:
 		return "GET, PATCH, PUT, DELETE"
+	case kindACRRepo, kindACRTag, kindACRManifest:
+		return "GET, HEAD, PATCH, DELETE"
 	}
 	return "GET, HEAD"
 }

@@ -18,7 +18,18 @@ const (
 	kindUploadStart
 	kindUpload
 	kindReferrers
+
+	// ACR's data-plane API under /acr/v1/.
+	kindACRCatalog
+	kindACRRepo
+	kindACRTags
+	kindACRTag
+	kindACRManifests
+	kindACRManifest
 )
+
+// acr reports whether k is a route of ACR's /acr/v1/ API.
+func (k kind) acr() bool { return k >= kindACRCatalog }
 
 // route is a parsed request path.
 type route struct {

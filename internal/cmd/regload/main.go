@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/regkit/regkit/internal/bearer"
 )
 
 // modes maps each mode name to the function that runs it with its arguments.
@@ -98,7 +100,8 @@ func newTarget(rawURL string, conns int) (*target, error) {
 		ResponseHeaderTimeout: 2 * time.Minute,
 	}
 	client := &http.Client{
-		Transport: tr,
+		// Writes to registryd take a token first, even on an open server.
+		Transport: &bearer.Transport{Base: tr},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
 				return errors.New("too many redirects")

@@ -26,6 +26,7 @@
 //	S 0 name                          a registry setting (JSON): retention, lockRules
 //	p 0 repo 0 kind 0 name            last pull of a manifest (m, digest) or tag (t, name)
 //	R 0 time 0 id                     record of a purge or sweep run (JSON)
+//	e 0 namespace 0 key               extension state (registry.State), opaque values
 //
 // time is 8 bytes big-endian Unix nanoseconds, so scans run in time order.
 //
