@@ -166,6 +166,9 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, rec *schema.Man
 		}
 	}
 	for _, tn := range tagNames {
+		if err := recordTagMove(t, name, tn, deleteMoveKind(check), dgst, ""); err != nil {
+			return err
+		}
 		if err := schema.Tags.Delete(t, name, tn); err != nil {
 			return err
 		}
