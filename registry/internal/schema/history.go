@@ -10,11 +10,11 @@ import (
 	"github.com/regkit/regkit/registry/meta"
 )
 
-// Table H: the history of every tag's moves. Each move is stored twice,
-// under two sub-tables of H, with the same binary TagMove as value:
+// Table H: the history of every tag's moves. Each move is stored under
+// two sub-tables of H:
 //
-//	H 0 t 0 repo 0 tag 0 time        one tag's moves, oldest first
-//	H 0 r 0 repo 0 time 0 tag        a repository's moves, oldest first
+//	H 0 t 0 repo 0 tag 0 time        one tag's moves, oldest first (value: TagMove)
+//	H 0 r 0 repo 0 time 0 tag        a repository's moves, oldest first (no value)
 //
 // time is 8 bytes big-endian Unix nanoseconds. Within one tag the times are
 // distinct (the registry stamps a move that would share its tag's last time
@@ -81,11 +81,10 @@ func keyTime(b []byte) time.Time {
 // Put records that tag of repo moved at time at. at must be after the
 // tag's last recorded move (see Last).
 func (TagHistoryTable) Put(tx meta.Tx, repo, tag string, at time.Time, rec *TagMove) error {
-	v := encodeRecord(rec)
-	if err := tx.Put(tagHistoryKey(repo, tag, at), v); err != nil {
+	if err := tx.Put(tagHistoryKey(repo, tag, at), encodeRecord(rec)); err != nil {
 		return err
 	}
-	return tx.Put(repoHistoryKey(repo, tag, at), v)
+	return tx.Put(repoHistoryKey(repo, tag, at), nil)
 }
 
 // Last returns the time of the last recorded move of tag in repo; found is
@@ -132,13 +131,40 @@ func (TagHistoryTable) ScanRepo(tx meta.Tx, repo string, before time.Time, befor
 	if !before.IsZero() {
 		r.End = repoHistoryKey(repo, beforeTag, before)
 	}
-	return scan(tx, r, func(k []byte, rec *TagMove) bool {
-		// p time(8) 0 tag
-		if len(k) < len(p)+9 || k[len(p)+8] != 0 {
-			return true
+	type entry struct {
+		at  time.Time
+		tag string
+	}
+	// Scan collects a batch of keys and reads their records after it, so
+	// that fn may stop at any point.
+	var batch []entry
+	for {
+		batch = batch[:0]
+		err := tx.Scan(r, func(k, _ []byte) bool {
+			// p time(8) 0 tag
+			if len(k) >= len(p)+9 && k[len(p)+8] == 0 {
+				batch = append(batch, entry{keyTime(k[len(p) : len(p)+8]), string(k[len(p)+9:])})
+			}
+			return len(batch) < 64
+		})
+		if err != nil {
+			return err
 		}
-		return fn(keyTime(k[len(p):len(p)+8]), string(k[len(p)+9:]), rec)
-	})
+		for _, e := range batch {
+			rec, found, err := get[TagMove](tx, tagHistoryKey(repo, e.tag, e.at))
+			if err != nil {
+				return err
+			}
+			if found && !fn(e.at, e.tag, &rec) {
+				return nil
+			}
+		}
+		if len(batch) < 64 {
+			return nil
+		}
+		last := batch[len(batch)-1]
+		r.End = repoHistoryKey(repo, last.tag, last.at)
+	}
 }
 
 // Prune deletes recorded moves made before until, at most limit of them,

@@ -146,3 +146,43 @@ func TestTagMoveCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestTagHistoryScanRepoBatches: a repository's scan reads more moves than
+// one batch, newest first, and stops where fn says.
+func TestTagHistoryScanRepoBatches(t *testing.T) {
+	ctx := context.Background()
+	store := metamem.New()
+	defer store.Close()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const n = 150
+	err := store.Update(ctx, func(tx meta.Tx) error {
+		for i := 0; i < n; i++ {
+			rec := &TagMove{Kind: "tag", New: digest.FromString(fmt.Sprint(i))}
+			if err := TagHistory.Put(tx, "big", fmt.Sprint("t", i%3), t0.Add(time.Duration(i/2)*time.Second), rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = store.View(ctx, func(tx meta.Tx) error {
+		var got []int
+		err := TagHistory.ScanRepo(tx, "big", time.Time{}, "", func(at time.Time, tg string, rec *TagMove) bool {
+			for i := 0; i < n; i++ {
+				if rec.New == digest.FromString(fmt.Sprint(i)) {
+					got = append(got, i)
+				}
+			}
+			return len(got) < n-10
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n-10 || got[0] != n-1 || got[len(got)-1] != 10 {
+			t.Errorf("scanned %d moves, from %d to %d", len(got), got[0], got[len(got)-1])
+		}
+		return nil
+	})
+}
