@@ -158,14 +158,18 @@ func (p *Plan) Deletions() []Decision {
 	return p.Decisions
 }
 
-// Stages returns the deletions grouped by stage, in order.
+// Stages returns the deletions grouped by stage, in order: each group is a
+// part of Deletions (a stage's deletions are next to each other), not a
+// copy.
 func (p *Plan) Stages() [][]Decision {
 	var out [][]Decision
-	for _, d := range p.Deletions() {
-		if len(out) == 0 || out[len(out)-1][0].Stage != d.Stage {
-			out = append(out, nil)
+	dels := p.Deletions()
+	start := 0
+	for i := range dels {
+		if i+1 == len(dels) || dels[i+1].Stage != dels[i].Stage {
+			out = append(out, dels[start:i+1:i+1])
+			start = i + 1
 		}
-		out[len(out)-1] = append(out[len(out)-1], d)
 	}
 	return out
 }

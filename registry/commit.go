@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/regkit/regkit/registry/meta"
 )
@@ -79,17 +80,71 @@ func (r *Registry) update(ctx context.Context, fn func(*txn) error) error {
 		return err
 	}
 	req := &writeReq{fn: fn, cancelled: ctx.Done(), wake: make(chan struct{}, 1)}
+	r.submit(ctx, []*writeReq{req})
+	return req.result(ctx)
+}
+
+// updateEach runs each of fns as its own write, exactly as update does (its
+// own transaction, rolled back alone when it fails), but queues them all at
+// once, so that they share commits instead of each waiting for a batch of
+// its own: a caller with many independent writes in hand (a purge) gets
+// full batches and one flush per batch. errs[i] is fns[i]'s result.
+func (r *Registry) updateEach(ctx context.Context, fns []func(*txn) error) (errs []error) {
+	errs = make([]error, len(fns))
+	if len(fns) == 0 {
+		return errs
+	}
+	if err := ctx.Err(); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	reqs := make([]*writeReq, len(fns))
+	for i, fn := range fns {
+		reqs[i] = &writeReq{fn: fn, cancelled: ctx.Done(), wake: make(chan struct{}, 1)}
+	}
+	r.submit(ctx, reqs)
+	var panicked any
+	for i, req := range reqs {
+		if req.panicked != nil {
+			panicked = req.panicked
+			continue
+		}
+		errs[i] = req.result(ctx)
+	}
+	if panicked != nil {
+		panic(panicked)
+	}
+	return errs
+}
+
+// submit queues reqs, in order, and returns once every one is committed or
+// failed: it waits for them, or leads, committing batches (its own and
+// other writers') until its last request is done. ctx is the context of
+// every one of reqs.
+func (r *Registry) submit(ctx context.Context, reqs []*writeReq) {
 	r.queueMu.Lock()
-	r.queue = append(r.queue, req)
+	r.queue = append(r.queue, reqs...)
 	lead := !r.leading
 	r.leading = true
 	r.queueMu.Unlock()
 	if !lead {
-		<-req.wake
-		if req.done {
-			return req.result(ctx)
+		// The lead is handed to the oldest queued write, so it can reach
+		// one of reqs only once those before it are done: waiting on each
+		// in order sees every wake.
+		for _, req := range reqs {
+			<-req.wake
+			if !req.done {
+				lead = true
+				break
+			}
+		}
+		if !lead {
+			return
 		}
 	}
+	last := reqs[len(reqs)-1]
 	var batch []*writeReq
 	defer func() {
 		if v := recover(); v != nil {
@@ -105,16 +160,15 @@ func (r *Registry) update(ctx context.Context, fn func(*txn) error) error {
 			panic(v)
 		}
 	}()
-	for !req.done {
+	for !last.done {
 		r.queueMu.Lock()
 		n := min(len(r.queue), maxBatch)
 		batch = r.queue[:n:n]
 		r.queue = r.queue[n:]
 		r.queueMu.Unlock()
-		r.commit(ctx, req, batch)
+		r.commit(ctx, reqs, batch)
 	}
 	r.handOff()
-	return req.result(ctx)
 }
 
 // storePanicked is the error of the writes in a batch whose metadata store
@@ -152,9 +206,9 @@ func (r *Registry) handOff() {
 
 // commit runs a batch in one transaction, or each on its own after a
 // failure. It marks every request done. ctx is the leader's, own its
-// request (always in the leader's batch): the leader's context ends only its
-// own write, never the others' it commits.
-func (r *Registry) commit(ctx context.Context, own *writeReq, batch []*writeReq) {
+// requests (the first batch holds at least one): the leader's context ends
+// only its own writes, never the others' it commits.
+func (r *Registry) commit(ctx context.Context, own []*writeReq, batch []*writeReq) {
 	shared := context.WithoutCancel(ctx)
 	live := batch[:0:0]
 	for _, req := range batch {
@@ -188,7 +242,7 @@ func (r *Registry) commit(ctx context.Context, own *writeReq, batch []*writeReq)
 	}
 	for _, req := range live {
 		rctx := shared
-		if req == own {
+		if slices.Contains(own, req) {
 			rctx = ctx
 		} else if req.gone() {
 			req.finish(errWriterGone)

@@ -86,4 +86,37 @@
 // metadata store. A rule may instead name a CredentialSet that the host
 // resolves at use (WithCacheCredentials). WithCacheUpstream replaces how
 // upstreams are reached (a transport, a proxy, or any oras-go target).
+//
+// # Tag history
+//
+// Every move of a tag is recorded in the transaction that makes it, as a
+// TagMove: when, the digest before and after (empty: the tag did not exist,
+// or no longer does) and the kind of move: a push that names the tag (also
+// an import or a cache fill), Tags.Set, an untag (also a purge's), the
+// deletion of its manifest (by API, HTTP, purge or retention) or of its
+// repository, a restore, a revert. A write that moves nothing (a push of
+// the digest the tag already names, a refused or failed move) records
+// nothing, and an attribute change is not a move. A tag's moves are in the
+// order they were made, each with a distinct time (a move stamped no later
+// than the one before it, by a clock that stood still or went back, is
+// recorded a nanosecond after it).
+//
+// Moves are kept for WithTagHistory (default DefaultTagHistory, 7 days,
+// ACR's default soft-delete retention; 0 turns recording off). Older moves
+// are hidden at once and dropped by Sweep, and so by the background sweep
+// (WithSweepInterval), or by PruneTagHistory. Tags.History lists one tag's
+// moves and Tags.HistoryAll a repository's, newest first, in pages with a
+// cursor; a tag or repository that was deleted keeps its history. Locks do
+// not hide history.
+//
+// Tags.Revert(name, at) points a tag back at the manifest it named at time
+// at: the Old of its first move after at, or where it points now if it has
+// not moved since. It is a move like Set: a write-locked tag or repository
+// refuses it (ErrLocked), and it is recorded (kind MoveRevert), so it can
+// be reverted in turn. It is refused with a *ManifestGoneError, naming the
+// digest, when that manifest is no longer in the repository; with
+// ErrManifestUnknown when the tag did not exist then; with ErrInvalid when
+// at is in the future or older than the window. The history is complete
+// only for the time it was on: moves made while it was off are unknown to
+// Revert.
 package registry

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"slices"
 
 	"github.com/opencontainers/go-digest"
 
@@ -30,7 +31,7 @@ func (ms *Manifests) Delete(ctx context.Context, dgst digest.Digest) error {
 		if err != nil {
 			return err
 		}
-		ok, err := schema.Manifests.Has(t, name, dgst)
+		rec, ok, err := schema.Manifests.Get(t, name, dgst)
 		if err != nil {
 			return err
 		}
@@ -41,20 +42,32 @@ func (ms *Manifests) Delete(ctx context.Context, dgst digest.Digest) error {
 		if err != nil {
 			return err
 		}
-		return deleteGraph(t, repo, graph)
+		return deleteGraph(t, repo, graph, []*schema.Manifest{&rec}, nil)
 	})
 }
 
 // deleteGraph deletes a manifest and its referrers graph (from
 // referrersGraph) after the lock checks, in the caller's transaction, and
 // takes a repository left without manifests out of the catalog unless its
-// deleteEnabled is false.
-func deleteGraph(t *txn, repo *repoState, graph []digest.Digest) error {
+// deleteEnabled is false. recs holds the records of the first len(recs)
+// manifests of graph, read in this transaction (deleting one manifest
+// changes no other's record), and dets what was read of their details,
+// in this transaction or before (a nil entry: not read); the rest are read
+// here.
+func deleteGraph(t *txn, repo *repoState, graph []digest.Digest, recs []*schema.Manifest, dets []*schema.DetailRefs) error {
 	if err := checkNoParents(t, repo.name, graph); err != nil {
 		return err
 	}
-	for _, d := range graph {
-		if err := deleteManifest(t, repo, d, true); err != nil {
+	for i, d := range graph {
+		var rec *schema.Manifest
+		if i < len(recs) {
+			rec = recs[i]
+		}
+		var det *schema.DetailRefs
+		if i < len(dets) {
+			det = dets[i]
+		}
+		if err := deleteManifest(t, repo, d, rec, det, true); err != nil {
 			return err
 		}
 	}
@@ -68,11 +81,14 @@ func deleteGraph(t *txn, repo *repoState, graph []digest.Digest) error {
 // leads to it, breadth first.
 func referrersGraph(tx meta.Tx, repo string, dgst digest.Digest) ([]digest.Digest, error) {
 	graph := []digest.Digest{dgst}
-	seen := map[digest.Digest]bool{dgst: true}
+	var seen map[digest.Digest]bool // made with the first referrer: most manifests have none
 	for i := 0; i < len(graph); i++ {
 		refs, err := schema.Referrers.List(tx, repo, graph[i])
 		if err != nil {
 			return nil, err
+		}
+		if len(refs) > 0 && seen == nil {
+			seen = map[digest.Digest]bool{dgst: true}
 		}
 		for _, d := range refs {
 			if !seen[d] {
@@ -87,14 +103,10 @@ func referrersGraph(tx meta.Tx, repo string, dgst digest.Digest) ([]digest.Diges
 // checkNoParents refuses to delete a manifest that an index outside the
 // graph still holds as a child: the index would be left broken.
 func checkNoParents(tx meta.Tx, repo string, graph []digest.Digest) error {
-	in := make(map[digest.Digest]bool, len(graph))
-	for _, d := range graph {
-		in[d] = true
-	}
 	for _, d := range graph {
 		var parent digest.Digest
 		err := schema.Children.ScanParents(tx, repo, d, func(p digest.Digest) bool {
-			if !in[p] {
+			if !slices.Contains(graph, p) {
 				parent = p
 				return false
 			}
@@ -111,18 +123,29 @@ func checkNoParents(tx meta.Tx, repo string, graph []digest.Digest) error {
 }
 
 // deleteManifest removes one manifest, its tags, bytes and index entries and
-// drops its blob references, inside the caller's transaction. With check set
-// it first applies the lock rules. A referrer that is already gone (deleted
-// earlier in the same graph) is skipped.
-func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, check bool) error {
+// drops its blob references, inside the caller's transaction. rec is its
+// record when the caller read it in this transaction, else nil; det its
+// detail's references when the caller read them (a detail never changes
+// while the manifest exists, and is the same when it is pushed again), else
+// nil. With check set it first applies the lock rules. A referrer that is
+// already gone (deleted earlier in the same graph) is skipped.
+func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, rec *schema.Manifest, det *schema.DetailRefs, check bool) error {
 	name := repo.name
-	rec, ok, err := schema.Manifests.Get(t, name, dgst)
-	if err != nil || !ok {
-		return err
+	if rec == nil {
+		m, ok, err := schema.Manifests.Get(t, name, dgst)
+		if err != nil || !ok {
+			return err
+		}
+		rec = &m
 	}
-	if err := schema.Details.Load(t, name, dgst, &rec); err != nil {
-		return err
+	if det == nil {
+		refs, _, err := schema.Details.Refs(t, name, dgst)
+		if err != nil {
+			return err
+		}
+		det = &refs
 	}
+	var err error
 	var tagNames []string
 	if rec.Tags > 0 { // an untagged manifest (most of a purge) needs no scan
 		if tagNames, err = schema.ManifestTags.List(t, name, dgst); err != nil {
@@ -143,6 +166,9 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, check bool) err
 		}
 	}
 	for _, tn := range tagNames {
+		if err := recordTagMove(t, name, tn, deleteMoveKind(check), dgst, ""); err != nil {
+			return err
+		}
 		if err := schema.Tags.Delete(t, name, tn); err != nil {
 			return err
 		}
@@ -164,12 +190,12 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, check bool) err
 			return err
 		}
 	}
-	for _, c := range rec.Detail.Children {
+	for _, c := range det.Children {
 		if err := schema.Children.Delete(t, name, c, dgst); err != nil {
 			return err
 		}
 	}
-	if err := dropRefs(t, name, rec.Detail.Blobs); err != nil {
+	if err := dropRefs(t, name, det.Blobs); err != nil {
 		return err
 	}
 	if err := schema.Details.Delete(t, name, dgst); err != nil {

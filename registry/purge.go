@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/regkit/regkit/policy"
 	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
-	"github.com/regkit/regkit/tag"
 )
 
 // PurgeOptions are the knobs of one Purge or retention sweep.
@@ -21,10 +20,12 @@ type PurgeOptions struct {
 	// DryRun evaluates and reports the same plans without deleting.
 	DryRun bool
 	// Concurrency bounds the deletions in flight at once (0: 32, acr
-	// purge's maximum; at most 64). Each deletion is its own transaction,
-	// and concurrent ones share a commit (group commit, up to 64 a
-	// batch), so in process more in flight means fewer flushes, not more
-	// CPU: the default is not GOMAXPROCS as acr purge's is over HTTP.
+	// purge's maximum; at most 64). Each deletion is its own transaction;
+	// they are queued a group of Concurrency at a time and share a commit
+	// (group commit, up to 64 a batch), so in process more in flight
+	// means fewer flushes, not more CPU: the default is not GOMAXPROCS as
+	// acr purge's is over HTTP. Within a stage deletions go in key order,
+	// not the plan's.
 	Concurrency int
 	// MatchTimeout bounds each pattern match (0: policy.DefaultMatchTimeout).
 	MatchTimeout time.Duration
@@ -221,6 +222,9 @@ func (r *Registry) runPlans(ctx context.Context, kind string, ev *policy.Evaluat
 		plan := ev.Evaluate(snap, now)
 		run.res.Plans = append(run.res.Plans, plan)
 		run.prog.Repository = name
+		// Every deletion is listed, as done or skipped: room for all at once.
+		n := len(plan.Deletions())
+		run.res.Deleted = slices.Grow(run.res.Deleted, n)
 		if opts.DryRun {
 			for _, d := range plan.Deletions() {
 				run.res.Deleted = append(run.res.Deleted, PurgeItem{Repository: name, Decision: d})
@@ -244,151 +248,10 @@ func (o PurgeOptions) concurrency() int {
 	return min(o.Concurrency, 64)
 }
 
-// execute carries out one plan stage by stage.
-func (run *purgeRun) execute(ctx context.Context, plan *policy.Plan) error {
-	// Referrers go in their subject's transaction, not on their own.
-	with := map[digest.Digest][]policy.Decision{}
-	for _, d := range plan.Deletions() {
-		if d.Reason.Code == policy.ReasonWithSubject {
-			with[d.Reason.Ref] = append(with[d.Reason.Ref], d)
-		}
-	}
-	for _, stage := range plan.Stages() {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(run.opts.concurrency())
-		for _, d := range stage {
-			if d.Reason.Code == policy.ReasonWithSubject {
-				continue
-			}
-			g.Go(func() error {
-				var err error
-				if d.Kind == policy.KindTag {
-					err = run.deleteTag(gctx, plan.Repository, d)
-				} else {
-					err = run.deleteManifest(gctx, plan.Repository, d, with[d.Digest])
-				}
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// skip is a planned deletion the current state no longer allows.
-type skip struct{ reason string }
-
-func (s *skip) Error() string { return s.reason }
-
-// skipped turns the refusals a deletion may meet into a skip, and leaves
-// failures of the store as they are.
-func skipped(err error) error {
-	var s *skip
-	if errors.As(err, &s) {
-		return s
-	}
-	for _, class := range []error{ErrLocked, ErrPrecondition, ErrNotFound, ErrConflict} {
-		if errors.Is(err, class) {
-			return &skip{reason: err.Error()}
-		}
-	}
-	return err
-}
-
-// deleteTag untags one tag of the plan if it still points where the
-// snapshot saw it.
-func (run *purgeRun) deleteTag(ctx context.Context, name string, d policy.Decision) error {
-	untagged := false
-	err := run.r.update(ctx, func(t *txn) error {
-		untagged = false
-		repo, err := loadRepo(t, name)
-		if err != nil {
-			return err
-		}
-		rec, ok, err := schema.Tags.Get(t, name, d.Tag)
-		switch {
-		case err != nil:
-			return err
-		case !ok:
-			return &skip{reason: "the tag is gone"}
-		case rec.Digest != d.Digest:
-			return &skip{reason: fmt.Sprintf("the tag moved to %s since the snapshot", rec.Digest)}
-		}
-		if d.Unlock {
-			rec.Attributes.WriteEnabled, rec.Attributes.DeleteEnabled = true, true
-		} else if rec.Attributes.Locked() {
-			return &skip{reason: "the tag was locked since the snapshot"}
-		}
-		if err := tag.CheckUntag(repo.item(), tag.Tag(d.Tag, rec.Attributes)); err != nil {
-			return err
-		}
-		if err := removeTag(t, repo, d.Tag, rec.Digest); err != nil {
-			return err
-		}
-		m, ok, err := schema.Manifests.Get(t, name, rec.Digest)
-		if err != nil {
-			return err
-		}
-		untagged = ok && m.Tags == 0
-		t.emit(Event{Action: ActionUntag, Repository: name, Tag: d.Tag, Digest: rec.Digest})
-		return repo.save(t)
-	})
-	return run.record(name, d, nil, untagged, skipped(err))
-}
-
-// deleteManifest deletes one manifest of the plan with the referrers the
-// plan sends with it, if nothing the plan assumed changed.
-func (run *purgeRun) deleteManifest(ctx context.Context, name string, d policy.Decision, refs []policy.Decision) error {
-	err := run.r.update(ctx, func(t *txn) error {
-		repo, err := loadRepo(t, name)
-		if err != nil {
-			return err
-		}
-		graph, err := referrersGraph(t, name, d.Digest)
-		if err != nil {
-			return err
-		}
-		planned := map[digest.Digest]policy.Decision{d.Digest: d}
-		for _, rd := range refs {
-			planned[rd.Digest] = rd
-		}
-		if len(graph) != len(planned) {
-			return &skip{reason: fmt.Sprintf("its referrers changed since the snapshot (%d, planned %d)", len(graph)-1, len(planned)-1)}
-		}
-		for _, g := range graph {
-			pd, ok := planned[g]
-			if !ok {
-				return &skip{reason: fmt.Sprintf("referrer %s arrived since the snapshot", g)}
-			}
-			rec, found, err := schema.Manifests.Get(t, name, g)
-			switch {
-			case err != nil:
-				return err
-			case !found && g == d.Digest:
-				return &skip{reason: "the manifest is gone"}
-			case !found:
-				continue
-			case rec.Tags > 0:
-				return &skip{reason: fmt.Sprintf("manifest %s was tagged since the snapshot", g)}
-			case pd.Unlock:
-				rec.Attributes.WriteEnabled, rec.Attributes.DeleteEnabled = true, true
-				if err := schema.Manifests.Put(t, name, g, &rec); err != nil {
-					return err
-				}
-			case rec.Attributes.Locked():
-				return &skip{reason: fmt.Sprintf("manifest %s was locked since the snapshot", g)}
-			}
-		}
-		return deleteGraph(t, repo, graph)
-	})
-	return run.record(name, d, refs, false, skipped(err))
-}
-
 // record adds the outcome of one deletion (and of the referrers that went
 // with it) to the result. A skip is recorded; any other error is returned.
-func (run *purgeRun) record(name string, d policy.Decision, refs []policy.Decision, untagged bool, err error) error {
+func (run *purgeRun) record(name string, del *deletion, err error) error {
+	d, refs := del.d, del.refs
 	var s *skip
 	if err != nil && !errors.As(err, &s) {
 		return err
@@ -404,7 +267,7 @@ func (run *purgeRun) record(name string, d policy.Decision, refs []policy.Decisi
 			run.res.Deleted = append(run.res.Deleted, PurgeItem{Repository: name, Decision: rd})
 		}
 		run.prog.Deleted = len(run.res.Deleted)
-		if untagged {
+		if del.untagged {
 			run.res.Untagged++
 		}
 	}

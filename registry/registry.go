@@ -71,6 +71,7 @@ type options struct {
 	retentionInterval  time.Duration
 	pullInterval       time.Duration
 	runHistory         time.Duration
+	tagHistory         time.Duration
 
 	cacheTagTTL      time.Duration
 	cacheUpstream    CacheUpstreamFunc
@@ -153,6 +154,7 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		retentionInterval:  time.Minute,
 		pullInterval:       time.Minute,
 		runHistory:         7 * 24 * time.Hour,
+		tagHistory:         DefaultTagHistory,
 		cacheTagTTL:        DefaultCacheTagTTL,
 	}
 	for _, opt := range opts {
@@ -264,11 +266,13 @@ type txn struct {
 	// locks are the lock rules new tags are created under.
 	locks  *policy.LockRules
 	events []Event
+	// history is the tag history window (WithTagHistory); 0: off.
+	history time.Duration
 }
 
 // newTxn wraps tx for one write.
 func (r *Registry) newTxn(tx meta.Tx) *txn {
-	return &txn{Tx: tx, now: r.now(), grace: r.opts.grace, locks: r.lockRules.Load()}
+	return &txn{Tx: tx, now: r.now(), grace: r.opts.grace, locks: r.lockRules.Load(), history: r.opts.tagHistory}
 }
 
 func (t *txn) emit(ev Event) {
@@ -367,7 +371,7 @@ func (r *Registry) DeleteRepository(ctx context.Context, name string) error {
 			return scanErr
 		}
 		for _, d := range digests {
-			if err := deleteManifest(t, repo, d, false); err != nil {
+			if err := deleteManifest(t, repo, d, nil, nil, false); err != nil {
 				return err
 			}
 		}

@@ -66,7 +66,7 @@ func (r *Registry) DeleteRepositoryReport(ctx context.Context, name string) (Rep
 			return scanErr
 		}
 		for _, d := range rep.Manifests {
-			if err := deleteManifest(t, repo, d, false); err != nil {
+			if err := deleteManifest(t, repo, d, nil, nil, false); err != nil {
 				return err
 			}
 		}

@@ -150,12 +150,19 @@ func (r *Registry) SetPolicy(ctx context.Context, name string, p *policy.Policy)
 
 // Sweep runs untagged retention (when enabled) and then every stored
 // policy, in name order, each as its own run with its own record, and
-// returns their results. It stops at the first run that fails.
+// returns their results. It stops at the first run that fails. Before them
+// (except on a dry run) it drops the tag history older than its window
+// (PruneTagHistory).
 func (r *Registry) Sweep(ctx context.Context, opts PurgeOptions) ([]*PurgeResult, error) {
 	if err := r.enter(); err != nil {
 		return nil, err
 	}
 	defer r.leave()
+	if !opts.DryRun {
+		if _, err := r.PruneTagHistory(ctx); err != nil {
+			return nil, err
+		}
+	}
 	res, err := r.SweepRetention(ctx, opts)
 	if err != nil {
 		return nil, err

@@ -14,8 +14,13 @@ import (
 
 // setTag points name at dgst (a manifest that exists in the repository),
 // after checking cas when it is not nil (see newCAS). It reports whether
-// anything changed.
+// anything changed. The tag history records the move as a push.
 func setTag(t *txn, repo *repoState, name string, dgst digest.Digest, cas *casCond) (bool, error) {
+	return setTagAs(t, repo, name, dgst, cas, MovePush)
+}
+
+// setTagAs is setTag with the kind of move the tag history records.
+func setTagAs(t *txn, repo *repoState, name string, dgst digest.Digest, cas *casCond, kind TagMoveKind) (bool, error) {
 	rec, ok, err := schema.Tags.Get(t, repo.name, name)
 	if err != nil {
 		return false, err
@@ -45,6 +50,9 @@ func setTag(t *txn, repo *repoState, name string, dgst digest.Digest, cas *casCo
 			rec.Attributes.DeleteEnabled = !lockDelete
 		}
 		repo.rec.TagCount++
+	}
+	if err := recordTagMove(t, repo.name, name, kind, rec.Digest, dgst); err != nil {
+		return false, err
 	}
 	rec.Digest = dgst
 	rec.UpdatedAt = t.now
@@ -88,8 +96,12 @@ func (c *casCond) check(name string, ok bool, have digest.Digest) error {
 	return nil
 }
 
-// removeTag deletes a tag without lock checks (callers check first).
+// removeTag deletes a tag without lock checks (callers check first); the
+// tag history records an untag.
 func removeTag(t *txn, repo *repoState, name string, dgst digest.Digest) error {
+	if err := recordTagMove(t, repo.name, name, MoveUntag, dgst, ""); err != nil {
+		return err
+	}
 	if err := schema.Tags.Delete(t, repo.name, name); err != nil {
 		return err
 	}

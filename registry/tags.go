@@ -115,7 +115,7 @@ func (ts *Tags) Set(ctx context.Context, name string, dgst digest.Digest, opts S
 		if !ok {
 			return errorf(ErrManifestUnknown, "manifest %s in %q", dgst, ts.repo.name)
 		}
-		changed, err := setTag(t, repo, name, dgst, cas)
+		changed, err := setTagAs(t, repo, name, dgst, cas, MoveTag)
 		if err != nil || !changed {
 			return err
 		}

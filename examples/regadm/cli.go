@@ -106,6 +106,8 @@ func commands() []command {
 		{"retention sweep", "[--dry-run] [--concurrency N]", "delete the untagged manifests retention says are due, now", runRetentionSweep, false},
 		{"lock", "[--delete | --delete-only] REF...", "lock repositories, tags or manifests (REF: repo, repo:tag, repo@digest)", runLock, true},
 		{"unlock", "REF...", "unlock repositories, tags or manifests (writeEnabled and deleteEnabled true)", runUnlock, true},
+		{"history", "REPO:TAG | REPO [--n N]", "list the recorded moves of a tag (or of every tag of a repository), newest first", runHistory, false},
+		{"revert", "REPO:TAG --to TIME", "point a tag back at the manifest it pointed to at TIME (RFC 3339, or an age: 1d, 2h)", runRevert, false},
 		{"lock-rules show", "", "show the lock rules", runLockRulesShow, false},
 		{"lock-rules set", "FILE.json", "replace the lock rules with a JSON array of registry.LockRule", runLockRulesSet, false},
 		{"scope-map create", "NAME --repository REPO ACTION[,ACTION]... [--description TEXT]", "create a scope map", runScopeMapCreate, false},

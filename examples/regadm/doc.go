@@ -71,6 +71,17 @@
 // unlock sets writeEnabled and deleteEnabled both true. Each REF is changed
 // on its own: one that fails is reported and the others still change.
 //
+//	history REPO:TAG | REPO [--n N]
+//	revert REPO:TAG --to TIME
+//
+// history lists the recorded moves of a tag (every push, retag, untag and
+// delete that moved it, within the registry's tag history window), or of
+// every tag of a repository, newest first: time, kind, and the digests
+// before and after ("-": none). --n keeps the newest N. revert points the
+// tag back at the manifest it pointed to at TIME, an RFC 3339 time or an
+// age before now in purge's --ago syntax (1d, 2h30m); it is refused when
+// that manifest is gone (the error names its digest) or the tag is locked.
+//
 //	lock-rules show
 //	lock-rules set FILE.json
 //

@@ -27,6 +27,8 @@
 //	p 0 repo 0 kind 0 name            last pull of a manifest (m, digest) or tag (t, name)
 //	R 0 time 0 id                     record of a purge or sweep run (JSON)
 //	e 0 namespace 0 key               extension state (registry.State), opaque values
+//	H 0 t 0 repo 0 tag 0 time         tag history: one tag's moves (see history.go)
+//	H 0 r 0 repo 0 time 0 tag         tag history: a repository's moves, for listing and expiry
 //
 // time is 8 bytes big-endian Unix nanoseconds, so scans run in time order.
 //
