@@ -88,8 +88,12 @@ func (c *casCond) check(name string, ok bool, have digest.Digest) error {
 	return nil
 }
 
-// removeTag deletes a tag without lock checks (callers check first).
+// removeTag deletes a tag without lock checks (callers check first); under
+// soft delete the tag is kept as a deleted tag (softTag).
 func removeTag(t *txn, repo *repoState, name string, dgst digest.Digest) error {
+	if err := softTag(t, repo.name, name); err != nil {
+		return err
+	}
 	if err := schema.Tags.Delete(t, repo.name, name); err != nil {
 		return err
 	}
