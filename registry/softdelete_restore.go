@@ -108,7 +108,12 @@ func restore(t *txn, name string, opts RestoreOptions, out *Restoration) error {
 	if err := tag.CheckWrite(repo.item()); err != nil {
 		return err
 	}
-	out.Repository = !repo.exists && repo.deleted != nil
+	if out.Repository = !repo.exists && repo.deleted != nil; out.Repository {
+		// The repository first, so its event comes before its content's.
+		if err := repo.save(t); err != nil {
+			return err
+		}
+	}
 	dgst := opts.Digest
 	var wants []wantTag
 	if opts.Tag != "" {

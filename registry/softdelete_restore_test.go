@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -15,7 +16,9 @@ import (
 )
 
 // tagPatch sets writeEnabled and deleteEnabled to unlocked.
-func tagPatch(unlocked bool) tag.Patch { return tag.Patch{WriteEnabled: &unlocked, DeleteEnabled: &unlocked} }
+func tagPatch(unlocked bool) tag.Patch {
+	return tag.Patch{WriteEnabled: &unlocked, DeleteEnabled: &unlocked}
+}
 
 // TestRestoreRules is ACR's restore rules (ACR.md, Soft delete) as a table.
 func TestRestoreRules(t *testing.T) {
@@ -151,6 +154,7 @@ func TestRestoreRules(t *testing.T) {
 			return err
 		}, ErrLocked},
 		{"a write-locked repository refuses restores", func(t *testing.T, r *Registry, repo *Repository) error {
+			pushImage(t, repo, "stays", 1)
 			img := pushImage(t, repo, "v1", 1)
 			if err := repo.Manifests().Delete(ctx, img.desc.Digest); err != nil {
 				t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/policy"
 )
@@ -177,7 +176,7 @@ func TestSoftDeletePaths(t *testing.T) {
 			if err := repo.Manifests().Delete(ctx, img.desc.Digest); err != nil {
 				t.Fatal(err)
 			}
-			return deleted{img.desc.Digest, []string{"v1", "also"}, false}
+			return deleted{img.desc.Digest, []string{"v1", "also"}, true}
 		}},
 		{"untag (a /v2/ DELETE by tag)", func(t *testing.T, r *Registry, _ *clock, repo *Repository, img image) deleted {
 			if err := repo.Tags().Untag(ctx, "v1"); err != nil {
@@ -192,7 +191,7 @@ func TestSoftDeletePaths(t *testing.T) {
 			if err != nil || len(res.Deleted) == 0 {
 				t.Fatalf("purge: %+v, %v", res, err)
 			}
-			return deleted{img.desc.Digest, []string{"v1", "also"}, false}
+			return deleted{img.desc.Digest, []string{"v1", "also"}, true}
 		}},
 		{"retention", func(t *testing.T, r *Registry, clk *clock, repo *Repository, img image) deleted {
 			if _, err := r.SetRetention(ctx, true, 1); err != nil {
@@ -206,10 +205,10 @@ func TestSoftDeletePaths(t *testing.T) {
 			}
 			clk.add(2 * day)
 			res, err := r.SweepRetention(ctx, PurgeOptions{})
-			if err != nil || len(res.Deleted) != 1 {
+			if err != nil || len(res.Deleted) != 2 {
 				t.Fatalf("retention: %+v, %v", res, err)
 			}
-			return deleted{img.desc.Digest, []string{"v1", "also"}, false}
+			return deleted{img.desc.Digest, []string{"v1", "also"}, true}
 		}},
 		{"repository delete", func(t *testing.T, r *Registry, _ *clock, repo *Repository, img image) deleted {
 			if err := r.DeleteRepository(ctx, "app"); err != nil {
@@ -384,10 +383,6 @@ func TestSoftDeleteExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	present(false)
-	// The digest may be pushed again now.
-	app = repoOf(t, r, "app")
-	img2 := buildImage(t, app, 0, nil)
-	_ = img2
 	if _, err := other.Manifests().Get(ctx, keep.desc.Digest.String(), GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +434,9 @@ func TestSoftDeletedPush(t *testing.T) {
 	if _, err := repo.Restore(ctx, RestoreOptions{Digest: img.desc.Digest}); err != nil {
 		t.Fatal(err)
 	}
-	_ = other
+	if _, err := repo.Manifests().Get(ctx, other.desc.Digest.String(), GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	mustCheck(t, r)
 }
 
@@ -450,7 +447,7 @@ func TestSoftDeleteListPages(t *testing.T) {
 	repo := repoOf(t, r, "app")
 	var want []digest.Digest
 	for i := 0; i < 7; i++ {
-		img := pushImage(t, repo, "", 0)
+		img := pushImage(t, repo, "", 1)
 		clk.add(time.Second)
 		if i == 3 {
 			clk.add(-time.Second) // two deleted at the same time
@@ -534,6 +531,7 @@ func TestSoftDeleteEvents(t *testing.T) {
 	want := []seen{
 		{ActionTag, "v1", false},
 		{ActionDelete, "", true},
+		{ActionRestoreRepository, "", false},
 		{ActionRestore, "", false},
 		{ActionTag, "v1", false},
 		{ActionRestore, "v1", false},
@@ -608,5 +606,4 @@ func TestSoftDeleteGCStress(t *testing.T) {
 		}
 	}
 	mustCheck(t, r)
-	_ = ocispec.MediaTypeImageManifest
 }
