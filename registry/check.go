@@ -99,6 +99,17 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 				rep.addf("repository %s: has manifests but no record", name)
 			}
 		}
+		err = schema.ManifestBytes.ScanKeys(tx, func(repo string, d digest.Digest) bool {
+			live, err1 := schema.Manifests.Has(tx, repo, d)
+			del, err2 := schema.DeletedManifests.Has(tx, repo, d)
+			if err1 != nil || err2 != nil || !live && !del {
+				rep.addf("manifest %s@%s: bytes of neither a live nor a deleted manifest", repo, d)
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
 		for name := range repos {
 			if del, err := schema.DeletedRepos.Has(tx, name); err != nil || del {
 				rep.addf("repository %s: both live and deleted", name)

@@ -420,3 +420,16 @@ func (DeletedManifestTable) ScanAll(tx meta.Tx, fn func(repo string, dgst digest
 func (DeletedRepoTable) Has(tx meta.Tx, repo string) (bool, error) {
 	return has(tx, key(tDelRepo, repo))
 }
+
+// ScanKeys calls fn with the repository and digest of every stored
+// manifest's bytes, live or deleted, until fn returns false (for Check:
+// bytes neither a live nor a deleted manifest owns are a half-done purge).
+func (ManifestBytesTable) ScanKeys(tx meta.Tx, fn func(repo string, dgst digest.Digest) bool) error {
+	return tx.Scan(meta.Prefix(prefix(tBytes)), func(k, _ []byte) bool {
+		p := splitKey(k)
+		if len(p) != 2 {
+			return true
+		}
+		return fn(p[0], digest.Digest(p[1]))
+	})
+}
