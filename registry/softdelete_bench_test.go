@@ -1,0 +1,153 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/policy"
+)
+
+// BenchmarkSoftDeleteManifest deletes tagged manifests one at a time by
+// digest (what a client's DELETE does) on the embedded default, with soft
+// delete off and on, side by side. The pushes are not timed.
+func BenchmarkSoftDeleteManifest(b *testing.B) {
+	for _, soft := range []bool{false, true} {
+		b.Run(fmt.Sprintf("soft=%v", soft), func(b *testing.B) {
+			ctx := context.Background()
+			r, err := Open(b.TempDir(), WithSweepInterval(0), WithSoftDeleteSweepInterval(0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			if _, err := r.SetSoftDelete(ctx, soft, 7); err != nil {
+				b.Fatal(err)
+			}
+			repo := repoOf(b, r, "app")
+			cfg := putBlob(b, repo, ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux"}`))
+			layer := putBlob(b, repo, ocispec.MediaTypeImageLayerGzip, []byte("layer"))
+			descs := make([]ocispec.Descriptor, b.N)
+			for i := range b.N {
+				d, err := repo.Manifests().Put(ctx, manifestOfSize(cfg, layer, 0, i), PutOptions{MediaType: ocispec.MediaTypeImageManifest, Tag: fmt.Sprintf("t%d", i)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				descs[i] = d
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				if err := repo.Manifests().Delete(ctx, descs[i].Digest); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSoftDelete100k fills a repository with 100k untagged manifests
+// (REGKIT_SOFT_N to change it) on the embedded default, soft-deletes them
+// all with a purge, then lists them in pages of 100 (page: one page; the
+// slowest page of a full pass is reported as max-ms/page) and expires them
+// all (expire: one sweep). The fills are not timed. Beside them, the same
+// purge with soft delete off (purge/soft=false), the baseline.
+func BenchmarkSoftDelete100k(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("REGKIT_SOFT_N")); err == nil && v > 0 {
+		n = v
+	}
+	ctx := context.Background()
+	purge := policy.Policy{Purge: &policy.Purge{UntaggedOnly: true}}
+	clk := &clock{t: time.Now().UTC()}
+	var soft *Registry
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("purge/soft=%v", on), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				r, err := Open(b.TempDir(), WithSweepInterval(0), WithSoftDeleteSweepInterval(0), WithClock(clk.now))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.SetSoftDelete(ctx, on, 7); err != nil {
+					b.Fatal(err)
+				}
+				fillUntagged(b, r, "app", n)
+				b.StartTimer()
+				start := time.Now()
+				res, err := r.Purge(ctx, purge, PurgeOptions{Concurrency: 32})
+				if err != nil || len(res.Deleted) != n {
+					b.Fatalf("purge: %v, %v", res, err)
+				}
+				b.ReportMetric(float64(n)/time.Since(start).Seconds(), "manifests/s")
+				b.StopTimer()
+				if on && soft == nil {
+					soft = r
+				} else {
+					r.Close()
+				}
+				b.StartTimer()
+			}
+		})
+	}
+	if soft == nil {
+		return
+	}
+	defer soft.Close()
+	repo := repoOf(b, soft, "app")
+	b.Run("list/page=100", func(b *testing.B) {
+		cursor := ""
+		var worst time.Duration
+		for range b.N {
+			start := time.Now()
+			page, next, err := repo.DeletedManifests(ctx, DeletedListOptions{Cursor: cursor, N: 100})
+			if err != nil || len(page) == 0 {
+				b.Fatalf("page: %d, %v", len(page), err)
+			}
+			worst = max(worst, time.Since(start))
+			cursor = next
+		}
+		b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms/page")
+	})
+	b.Run("list/full-pass", func(b *testing.B) {
+		for range b.N {
+			cursor, pages, total := "", 0, 0
+			var worst time.Duration
+			for {
+				start := time.Now()
+				page, next, err := repo.DeletedManifests(ctx, DeletedListOptions{Cursor: cursor, N: 100})
+				if err != nil {
+					b.Fatal(err)
+				}
+				worst = max(worst, time.Since(start))
+				pages, total = pages+1, total+len(page)
+				if next == "" {
+					break
+				}
+				cursor = next
+			}
+			if total != n {
+				b.Fatalf("listed %d of %d", total, n)
+			}
+			b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms/page")
+			b.ReportMetric(float64(pages), "pages")
+		}
+	})
+	b.Run("expire", func(b *testing.B) {
+		if b.N > 1 {
+			b.Skip("one sweep only: it empties the store")
+		}
+		clk.add(8 * day)
+		start := time.Now()
+		st, err := soft.ExpireDeleted(ctx)
+		if err != nil || st.Manifests != n {
+			b.Fatalf("expire: %+v, %v", st, err)
+		}
+		el := time.Since(start)
+		b.ReportMetric(el.Seconds(), "s/sweep")
+		b.ReportMetric(float64(n)/el.Seconds(), "items/s")
+	})
+}
