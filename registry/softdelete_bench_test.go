@@ -64,11 +64,16 @@ func BenchmarkSoftDelete100k(b *testing.B) {
 	purge := policy.Policy{Purge: &policy.Purge{UntaggedOnly: true}}
 	clk := &clock{t: time.Now().UTC()}
 	var soft *Registry
+	base := b.TempDir() // outlives the sub-benchmarks, for the soft registry
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("purge/soft=%v", on), func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
-				r, err := Open(b.TempDir(), WithSweepInterval(0), WithSoftDeleteSweepInterval(0), WithClock(clk.now))
+				dir, err := os.MkdirTemp(base, "reg")
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := Open(dir, WithSweepInterval(0), WithSoftDeleteSweepInterval(0), WithClock(clk.now))
 				if err != nil {
 					b.Fatal(err)
 				}
