@@ -27,6 +27,8 @@
 //	p 0 repo 0 kind 0 name            last pull of a manifest (m, digest) or tag (t, name)
 //	R 0 time 0 id                     record of a purge or sweep run (JSON)
 //	e 0 namespace 0 key               extension state (registry.State), opaque values
+//	D, M, T, U, P, K, Z               soft-deleted manifests, tags, repositories and
+//	                                  their indexes (see deleted.go)
 //
 // time is 8 bytes big-endian Unix nanoseconds, so scans run in time order.
 //
