@@ -36,14 +36,17 @@ func (p SoftDeletePolicy) ExpiresAt(deletedAt time.Time) time.Time {
 	return deletedAt.Add(time.Duration(p.Days) * 24 * time.Hour)
 }
 
-// ErrSoftDeleted: a push of a manifest whose digest is soft-deleted in the
-// repository. Restore it (Repository.Restore) instead of pushing it again.
-var ErrSoftDeleted error = errdef.New("manifest is soft-deleted; restore it instead of pushing it", ErrConflict)
-
-// ErrRestoreBlocked: a restore that needs other items first: an index
-// whose children are deleted or gone, or a referrer whose subject is
-// deleted. The message names them.
-var ErrRestoreBlocked error = errdef.New("restore needs other items restored first", ErrPrecondition)
+// The errors of soft delete.
+var (
+	// ErrSoftDeleted: a push of a manifest whose digest is soft-deleted in
+	// the repository. Restore it (Repository.Restore) instead of pushing it
+	// again.
+	ErrSoftDeleted error = errdef.New("manifest is soft-deleted; restore it instead of pushing it", ErrConflict)
+	// ErrRestoreBlocked: a restore that needs other items first: an index
+	// whose children are deleted or gone, or a referrer whose subject is
+	// deleted. The message names them.
+	ErrRestoreBlocked error = errdef.New("restore needs other items restored first", ErrPrecondition)
+)
 
 // softDeleteSetting names the setting in the metadata store.
 const softDeleteSetting = "softDelete"
