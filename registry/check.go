@@ -16,6 +16,8 @@ type CheckReport struct {
 	Problems []string
 	// Repositories, Manifests, Tags and Blobs count what was checked.
 	Repositories, Manifests, Tags, Blobs int
+	// Deleted counts the soft-deleted manifests checked.
+	Deleted int
 }
 
 // OK reports whether no problem was found.
@@ -66,6 +68,16 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 		if err != nil {
 			return err
 		}
+		err = schema.DeletedManifests.ScanAll(tx, func(repo string, d digest.Digest, rec *schema.DeletedManifest) bool {
+			ferr = checkDeleted(tx, rep, repo, d, refs, needed)
+			return ferr == nil
+		})
+		if ferr != nil {
+			return ferr
+		}
+		if err != nil {
+			return err
+		}
 		err = schema.Tags.ScanAll(tx, func(repo, name string, rec *schema.Tag) bool {
 			rep.Tags++
 			tcount[repo]++
@@ -85,6 +97,22 @@ func (r *Registry) Check(ctx context.Context) (*CheckReport, error) {
 		for name := range mcount {
 			if repos[name] == nil {
 				rep.addf("repository %s: has manifests but no record", name)
+			}
+		}
+		err = schema.ManifestBytes.ScanKeys(tx, func(repo string, d digest.Digest) bool {
+			live, err1 := schema.Manifests.Has(tx, repo, d)
+			del, err2 := schema.DeletedManifests.Has(tx, repo, d)
+			if err1 != nil || err2 != nil || !live && !del {
+				rep.addf("manifest %s@%s: bytes of neither a live nor a deleted manifest", repo, d)
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		for name := range repos {
+			if del, err := schema.DeletedRepos.Has(tx, name); err != nil || del {
+				rep.addf("repository %s: both live and deleted", name)
 			}
 		}
 		err = schema.Links.ScanAll(tx, func(repo string, d digest.Digest, l *schema.Link) bool {
@@ -145,6 +173,28 @@ func checkManifest(tx meta.Tx, rep *CheckReport, repo string, d digest.Digest, r
 	}
 	if len(tags) != rec.Tags {
 		rep.addf("manifest %s@%s: %d tags recorded, %d found", repo, d, rec.Tags, len(tags))
+	}
+	return nil
+}
+
+// checkDeleted checks one soft-deleted manifest for Check: it is not live
+// too, its bytes are kept, and it holds a reference in the record of each
+// of its blobs (not in the links).
+func checkDeleted(tx meta.Tx, rep *CheckReport, repo string, d digest.Digest, refs map[digest.Digest]int, needed map[digest.Digest]bool) error {
+	rep.Deleted++
+	if ok, err := schema.Manifests.Has(tx, repo, d); err != nil || ok {
+		rep.addf("manifest %s@%s: both live and deleted", repo, d)
+	}
+	if ok, err := schema.ManifestBytes.Has(tx, repo, d); err != nil || !ok {
+		rep.addf("deleted manifest %s@%s: bytes missing", repo, d)
+	}
+	det, _, err := schema.Details.Refs(tx, repo, d)
+	if err != nil {
+		return err
+	}
+	for _, b := range det.Blobs {
+		refs[b]++
+		needed[b] = true
 	}
 	return nil
 }

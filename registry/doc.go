@@ -119,4 +119,44 @@
 // at is in the future or older than the window. The history is complete
 // only for the time it was on: moves made while it was off are unknown to
 // Revert.
+//
+// # Soft delete
+//
+// With soft delete on (SetSoftDelete, a setting of the metadata store: ACR's
+// policy, 1 to 90 days, default 7), every deletion keeps what it deletes
+// restorable: a manifest deleted by digest (with its tags and referrers), a
+// tag untagged (a /v2/ DELETE by tag), what a purge, a stored policy or
+// untagged retention deletes, and a repository deleted whole or left
+// without manifests. The items leave the live tables, in the same
+// transaction and through the same lock checks as a hard delete, so every
+// read path (pull, HEAD, the tags list, the catalog, referrers,
+// list-metadata, Snapshot) answers as after a hard delete, and a blob
+// DELETE or a repository delete may drop the blob links they used. The
+// blobs of a deleted manifest keep their reference in the registry-wide
+// blob records, so Collect leaves them until the manifest expires.
+//
+// Registry.DeletedRepositories, Repository.DeletedManifests and
+// Repository.DeletedTags list them newest first, a page at a time (an
+// opaque cursor), each with its deletion time and its expiry under the
+// current setting. Repository.Restore brings back a manifest by digest, or
+// by tag (the most recently deleted manifest that carried it), with the
+// same bytes, attributes and tags, as ACR does: an index needs its children
+// stored, a referrer its subject, a tag that now points elsewhere needs
+// Force (the tag it overwrites is kept as a deleted tag, and a manifest it
+// leaves untagged and deletable is soft-deleted), and locks hold. Restoring
+// anything in a deleted repository, or pushing to it, brings the
+// repository back. A push of a manifest whose digest is soft-deleted is
+// refused with ErrSoftDeleted (restore it instead).
+//
+// ExpireDeleted, run by a background sweep (WithSoftDeleteSweepInterval),
+// purges for good what was deleted at least the current number of days ago
+// (raising it extends what is already deleted); the blobs then go through
+// garbage collection as usual. Every move (delete, restore, purge) of an
+// item is one transaction: a crash leaves it live, deleted or gone.
+// Events: ActionDelete, ActionUntag and ActionDeleteRepository carry
+// Soft; ActionRestore, ActionRestoreRepository and ActionPurgeDeleted
+// report restores and expiry.
+//
+// ACR refuses soft delete together with untagged retention; regkit allows
+// both, and a retention deletion is then a soft delete like any other.
 package registry

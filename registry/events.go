@@ -31,6 +31,16 @@ const (
 	ActionBlobUnlink Action = "blob_unlink"
 	// ActionCollect: garbage collection deleted an unreferenced blob.
 	ActionCollect Action = "collect"
+	// ActionRestore: a soft-deleted manifest (Tag empty) or tag (Tag set,
+	// Digest the manifest it points to again) was restored.
+	ActionRestore Action = "restore"
+	// ActionRestoreRepository: a soft-deleted repository came back (an
+	// artifact in it was restored, or something was pushed to it).
+	ActionRestoreRepository Action = "restore_repository"
+	// ActionPurgeDeleted: a soft-deleted manifest (Digest), tag (Tag and
+	// Digest) or repository (Repository only) expired and was purged for
+	// good; a manifest's blobs are now left to garbage collection.
+	ActionPurgeDeleted Action = "purge_deleted"
 )
 
 // Event reports one committed change. Events reach every subscriber in commit
@@ -52,6 +62,10 @@ type Event struct {
 	MediaType string
 	// Size is the manifest's or blob's length in bytes.
 	Size int64
+	// Soft is set on ActionDelete, ActionUntag and ActionDeleteRepository
+	// under soft delete: what went is kept in the deleted state, restorable
+	// until it expires (ActionRestore, ActionPurgeDeleted).
+	Soft bool
 }
 
 // Subscriber receives events. It runs on its own goroutine, one event at a

@@ -127,6 +127,9 @@ func (ms *Manifests) Put(ctx context.Context, data []byte, opts PutOptions) (oci
 // its references.
 func storeManifest(t *txn, repo *repoState, dgst digest.Digest, data []byte, rec schema.Manifest) error {
 	name := repo.name
+	if err := refuseDeleted(t, name, dgst); err != nil {
+		return err
+	}
 	det := rec.Detail
 	for _, c := range det.Children {
 		ok, err := schema.Manifests.Has(t, name, c)

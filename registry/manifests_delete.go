@@ -72,7 +72,7 @@ func deleteGraph(t *txn, repo *repoState, graph []digest.Digest, recs []*schema.
 		}
 	}
 	if repo.rec.ManifestCount <= 0 && repo.rec.Attributes.DeleteEnabled {
-		return schema.Repos.Delete(t, repo.name)
+		return leaveCatalog(t, repo)
 	}
 	return repo.save(t)
 }
@@ -128,7 +128,9 @@ func checkNoParents(tx meta.Tx, repo string, graph []digest.Digest) error {
 // detail's references when the caller read them (a detail never changes
 // while the manifest exists, and is the same when it is pushed again), else
 // nil. With check set it first applies the lock rules. A referrer that is
-// already gone (deleted earlier in the same graph) is skipped.
+// already gone (deleted earlier in the same graph) is skipped. Under soft
+// delete (t.soft) the manifest and its tags move to the deleted state
+// instead (softDeleteManifest).
 func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, rec *schema.Manifest, det *schema.DetailRefs, check bool) error {
 	name := repo.name
 	if rec == nil {
@@ -153,21 +155,30 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, rec *schema.Man
 		}
 	}
 	tags := make([]tag.Item, 0, len(tagNames))
+	var trs []schema.Tag // under soft delete, the tags to keep
 	for _, tn := range tagNames {
 		tr, _, err := schema.Tags.Get(t, name, tn)
 		if err != nil {
 			return err
 		}
 		tags = append(tags, tag.Tag(tn, tr.Attributes))
+		if t.soft {
+			trs = append(trs, tr)
+		}
 	}
 	if check {
 		if err := tag.CheckManifestDelete(repo.item(), tag.Manifest(dgst.String(), rec.Attributes), tags...); err != nil {
 			return err
 		}
 	}
-	for _, tn := range tagNames {
+	for i, tn := range tagNames {
 		if err := recordTagMove(t, name, tn, deleteMoveKind(check), dgst, ""); err != nil {
 			return err
+		}
+		if t.soft {
+			if err := keepTag(t, name, tn, &trs[i]); err != nil {
+				return err
+			}
 		}
 		if err := schema.Tags.Delete(t, name, tn); err != nil {
 			return err
@@ -194,6 +205,9 @@ func deleteManifest(t *txn, repo *repoState, dgst digest.Digest, rec *schema.Man
 		if err := schema.Children.Delete(t, name, c, dgst); err != nil {
 			return err
 		}
+	}
+	if t.soft {
+		return softDeleteManifest(t, repo, dgst, rec, det, tagNames)
 	}
 	if err := dropRefs(t, name, det.Blobs); err != nil {
 		return err

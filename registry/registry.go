@@ -8,14 +8,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/opencontainers/go-digest"
-
 	"github.com/regkit/regkit/blob"
 	"github.com/regkit/regkit/manifest"
 	"github.com/regkit/regkit/policy"
 	"github.com/regkit/regkit/registry/internal/schema"
 	"github.com/regkit/regkit/registry/meta"
-	"github.com/regkit/regkit/tag"
 )
 
 // Registry is one storage namespace: repositories over a blob.Storage and a
@@ -55,6 +52,8 @@ type Registry struct {
 	// cacheRules are the cache rules in force (SetCacheRule); nil: none.
 	cacheRules atomic.Pointer[cacheRuleSet]
 	pull       *pullThrough
+	// softDelete is the soft-delete setting in force (SetSoftDelete).
+	softDelete atomic.Pointer[SoftDeletePolicy]
 }
 
 type options struct {
@@ -72,6 +71,7 @@ type options struct {
 	pullInterval       time.Duration
 	runHistory         time.Duration
 	tagHistory         time.Duration
+	softDeleteInterval time.Duration
 
 	cacheTagTTL      time.Duration
 	cacheUpstream    CacheUpstreamFunc
@@ -155,12 +155,13 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 		pullInterval:       time.Minute,
 		runHistory:         7 * 24 * time.Hour,
 		tagHistory:         DefaultTagHistory,
+		softDeleteInterval: 10 * time.Minute,
 		cacheTagTTL:        DefaultCacheTagTTL,
 	}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.grace < 0 || o.uploadTTL < 0 || o.gcInterval < 0 || o.retentionInterval < 0 || o.pullInterval < 0 {
+	if o.grace < 0 || o.uploadTTL < 0 || o.gcInterval < 0 || o.retentionInterval < 0 || o.pullInterval < 0 || o.softDeleteInterval < 0 {
 		return nil, errorf(ErrInvalid, "negative duration option")
 	}
 	if err := schema.Open(context.Background(), store); err != nil {
@@ -183,6 +184,9 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 	if err := r.loadCacheRules(context.Background()); err != nil {
 		return nil, err
 	}
+	if err := r.loadSoftDeletePolicy(context.Background()); err != nil {
+		return nil, err
+	}
 	if o.gcInterval > 0 {
 		r.bg.Add(1)
 		go r.every(o.gcInterval, func(ctx context.Context) { _, _ = r.Collect(ctx, CollectOptions{}) })
@@ -195,6 +199,10 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 	if o.retentionInterval > 0 {
 		r.bg.Add(1)
 		go r.every(o.retentionInterval, func(ctx context.Context) { _, _ = r.Sweep(ctx, PurgeOptions{}) })
+	}
+	if o.softDeleteInterval > 0 {
+		r.bg.Add(1)
+		go r.every(o.softDeleteInterval, func(ctx context.Context) { _, _ = r.ExpireDeleted(ctx) })
 	}
 	return r, nil
 }
@@ -264,7 +272,10 @@ type txn struct {
 	// grace is the registry's grace period (WithGracePeriod).
 	grace time.Duration
 	// locks are the lock rules new tags are created under.
-	locks  *policy.LockRules
+	locks *policy.LockRules
+	// soft is set while soft delete is enabled: deletions in this
+	// transaction move items to the deleted state (softdelete.go).
+	soft   bool
 	events []Event
 	// history is the tag history window (WithTagHistory); 0: off.
 	history time.Duration
@@ -272,11 +283,15 @@ type txn struct {
 
 // newTxn wraps tx for one write.
 func (r *Registry) newTxn(tx meta.Tx) *txn {
-	return &txn{Tx: tx, now: r.now(), grace: r.opts.grace, locks: r.lockRules.Load(), history: r.opts.tagHistory}
+	return &txn{Tx: tx, now: r.now(), grace: r.opts.grace, locks: r.lockRules.Load(), history: r.opts.tagHistory, soft: r.softDelete.Load().Enabled}
 }
 
 func (t *txn) emit(ev Event) {
 	ev.Time = t.now
+	switch ev.Action {
+	case ActionDelete, ActionUntag, ActionDeleteRepository:
+		ev.Soft = t.soft
+	}
 	t.events = append(t.events, ev)
 }
 
@@ -325,7 +340,8 @@ func (r *Registry) Repositories(ctx context.Context, last string, n int) ([]stri
 // DeleteRepository deletes a repository with every manifest, tag and blob
 // link in it. It is refused (ErrLocked) when the repository is not
 // deletable or anything in it is locked. Blobs no longer referenced are left
-// to garbage collection.
+// to garbage collection. Under soft delete the repository, its manifests
+// and tags move to the deleted state (see DeletedRepositories).
 func (r *Registry) DeleteRepository(ctx context.Context, name string) error {
 	if err := r.enter(); err != nil {
 		return err
@@ -334,55 +350,7 @@ func (r *Registry) DeleteRepository(ctx context.Context, name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	return r.update(ctx, func(t *txn) error {
-		repo, err := loadRepo(t, name)
-		if err != nil {
-			return err
-		}
-		// Links survive the manifest deletes below, so one scan serves both
-		// the existence check and the unlinking at the end.
-		blobs, err := schema.Links.List(t, name)
-		if err != nil {
-			return err
-		}
-		if !repo.exists && len(blobs) == 0 {
-			return errorf(ErrNameUnknown, "repository %q", name)
-		}
-		var digests []digest.Digest
-		var scanErr error
-		contents := func(yield func(tag.Item) bool) {
-			stopped := false
-			scanErr = schema.Tags.Scan(t, name, "", func(tn string, tr *schema.Tag) bool {
-				stopped = !yield(tag.Tag(tn, tr.Attributes))
-				return !stopped
-			})
-			if scanErr != nil || stopped {
-				return
-			}
-			scanErr = schema.Manifests.Scan(t, name, "", func(d digest.Digest, mr *schema.Manifest) bool {
-				digests = append(digests, d)
-				return yield(tag.Manifest(d.String(), mr.Attributes))
-			})
-		}
-		if err := tag.CheckRepositoryDelete(repo.item(), contents); err != nil {
-			return err
-		}
-		if scanErr != nil {
-			return scanErr
-		}
-		for _, d := range digests {
-			if err := deleteManifest(t, repo, d, nil, nil, false); err != nil {
-				return err
-			}
-		}
-		for _, d := range blobs {
-			if err := unlink(t, name, d); err != nil {
-				return err
-			}
-		}
-		t.emit(Event{Action: ActionDeleteRepository, Repository: name})
-		return schema.Repos.Delete(t, name)
-	})
+	return r.update(ctx, func(t *txn) error { return deleteRepository(t, name, nil) })
 }
 
 // every runs fn every interval until Close, with a context that Close

@@ -111,6 +111,9 @@ type repoState struct {
 	name   string
 	rec    schema.Repo
 	exists bool
+	// deleted is the repository's soft-deleted record when it has no live
+	// one: rec holds its attributes, and save brings it back.
+	deleted *schema.DeletedRepo
 }
 
 func loadRepo(tx meta.Tx, name string) (*repoState, error) {
@@ -121,6 +124,14 @@ func loadRepo(tx meta.Tx, name string) (*repoState, error) {
 	s := &repoState{name: name, rec: rec, exists: ok}
 	if !ok {
 		s.rec.Attributes = tag.DefaultAttributes()
+		del, found, err := schema.DeletedRepos.Get(tx, name)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			s.deleted = &del
+			s.rec = del.Repo
+		}
 	}
 	return s, nil
 }
@@ -130,7 +141,13 @@ func (s *repoState) item() tag.Item { return tag.Repository(s.name, s.rec.Attrib
 // save writes the record back, creating the repository if needed.
 func (s *repoState) save(t *txn) error {
 	if !s.exists {
-		s.rec.CreatedAt = t.now
+		if s.deleted != nil {
+			if err := comeBack(t, s); err != nil {
+				return err
+			}
+		} else {
+			s.rec.CreatedAt = t.now
+		}
 		s.exists = true
 	}
 	s.rec.UpdatedAt = t.now

@@ -97,9 +97,13 @@ func (c *casCond) check(name string, ok bool, have digest.Digest) error {
 }
 
 // removeTag deletes a tag without lock checks (callers check first); the
-// tag history records an untag.
+// tag history records an untag, and under soft delete the tag is kept as a
+// deleted tag (softTag).
 func removeTag(t *txn, repo *repoState, name string, dgst digest.Digest) error {
 	if err := recordTagMove(t, repo.name, name, MoveUntag, dgst, ""); err != nil {
+		return err
+	}
+	if err := softTag(t, repo.name, name); err != nil {
 		return err
 	}
 	if err := schema.Tags.Delete(t, repo.name, name); err != nil {

@@ -37,6 +37,7 @@ type config struct {
 	adminUser                    string
 	anonymousPull                *bool // nil: keep the stored setting
 	tokenLifetime                time.Duration
+	softDeleteDays               int
 }
 
 func env(name, def string) string {
@@ -67,6 +68,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.pullInterval, "pull-interval", time.Minute, "how often last-pull times are written (0: not recorded)")
 	fs.StringVar(&c.adminUser, "admin-user", env("REGKIT_ADMIN_USER", ""), "admin user name (password from $REGKIT_ADMIN_PASSWORD); turns credentials on")
 	anon := fs.Bool("anonymous-pull", false, "let callers without credentials pull (stored in the data folder); turns credentials on")
+	fs.IntVar(&c.softDeleteDays, "soft-delete-days", -1, "turn soft delete on, keeping deleted items restorable for N days (1-90; 0: off; unset: keep the stored setting)")
 	fs.DurationVar(&c.tokenLifetime, "token-lifetime", 0, "lifetime of the access tokens the registry issues (0: the token service's default, 75m)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -78,6 +80,9 @@ func parseFlags(args []string) (config, error) {
 	})
 	if c.adminUser != "" && os.Getenv("REGKIT_ADMIN_PASSWORD") == "" {
 		return c, errors.New("-admin-user needs its password in $REGKIT_ADMIN_PASSWORD")
+	}
+	if c.softDeleteDays > 90 || c.softDeleteDays < -1 {
+		return c, errors.New("-soft-delete-days must be 0 to 90")
 	}
 	if c.tokenLifetime < 0 {
 		return c, errors.New("-token-lifetime must not be negative")
@@ -103,6 +108,9 @@ func run(args []string) error {
 		registry.WithSweepInterval(c.sweepInterval), registry.WithPullRecording(c.pullInterval))
 	if err != nil {
 		return err
+	}
+	if err := setSoftDelete(context.Background(), reg, c.softDeleteDays); err != nil {
+		return errors.Join(err, reg.Close())
 	}
 	tokens, mode, err := credentials(context.Background(), c, reg)
 	if err != nil {
@@ -248,4 +256,23 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 				slog.String("remote", r.RemoteAddr))
 		}
 	})
+}
+
+// setSoftDelete applies -soft-delete-days: N turns soft delete on for N
+// days, 0 turns it off (keeping the stored days), -1 (unset) keeps the
+// stored setting.
+func setSoftDelete(ctx context.Context, reg *registry.Registry, days int) error {
+	switch {
+	case days < 0:
+		return nil
+	case days == 0:
+		p, err := reg.SoftDelete(ctx)
+		if err != nil || !p.Enabled {
+			return err
+		}
+		_, err = reg.SetSoftDelete(ctx, false, p.Days)
+		return err
+	}
+	_, err := reg.SetSoftDelete(ctx, true, days)
+	return err
 }

@@ -104,6 +104,9 @@ func classify(r *http.Request, rt route, err error) (int, string) {
 		return http.StatusBadRequest, CodeManifestBlobUnknown
 	case errors.Is(err, registry.ErrTagInvalid):
 		return http.StatusBadRequest, CodeManifestInvalid
+	case errors.Is(err, registry.ErrSoftDeleted):
+		// A push of a soft-deleted manifest: the message says to restore it.
+		return http.StatusConflict, CodeManifestInvalid
 	case errors.Is(err, registry.ErrBlobReferenced), errors.Is(err, registry.ErrManifestReferenced):
 		// The spec's delete endpoints list 405 for deletes a registry refuses.
 		return http.StatusMethodNotAllowed, CodeUnsupported

@@ -29,6 +29,8 @@
 //	e 0 namespace 0 key               extension state (registry.State), opaque values
 //	H 0 t 0 repo 0 tag 0 time         tag history: one tag's moves (see history.go)
 //	H 0 r 0 repo 0 time 0 tag         tag history: a repository's moves, for listing and expiry
+//	D, M, T, U, P, K, Z               soft-deleted manifests, tags, repositories and
+//	                                  their indexes (see deleted.go)
 //
 // time is 8 bytes big-endian Unix nanoseconds, so scans run in time order.
 //
