@@ -19,7 +19,10 @@ import (
 // "Tag history".
 
 // DefaultTagHistory is how long tag moves are kept unless WithTagHistory
-// says otherwise: 7 days, ACR's default soft-delete retention.
+// says otherwise and soft delete is off: 7 days, ACR's default soft-delete
+// retention. With soft delete on and no WithTagHistory, the history is kept
+// as long as deleted items are (SetSoftDelete's days), so a tag's moves can
+// be read for as long as the manifests they name can be restored.
 const DefaultTagHistory = 7 * 24 * time.Hour
 
 // WithTagHistory sets how long the moves of tags are kept (default
@@ -28,7 +31,19 @@ const DefaultTagHistory = 7 * 24 * time.Hour
 // nothing is recorded, what was recorded stays as it is, and Revert fails
 // with an error wrapping ErrUnsupported.
 func WithTagHistory(d time.Duration) Option {
-	return func(o *options) { o.tagHistory = max(d, 0) }
+	return func(o *options) { o.tagHistory, o.tagHistorySet = max(d, 0), true }
+}
+
+// historyWindow is how long tag moves are kept now: WithTagHistory's
+// window, else the soft-delete window while soft delete is on, else
+// DefaultTagHistory.
+func (r *Registry) historyWindow() time.Duration {
+	if !r.opts.tagHistorySet {
+		if p := r.softDelete.Load(); p != nil && p.Enabled {
+			return time.Duration(p.Days) * 24 * time.Hour
+		}
+	}
+	return r.opts.tagHistory
 }
 
 // TagMoveKind names the operation that moved a tag.
@@ -143,10 +158,11 @@ func deleteMoveKind(check bool) TagMoveKind {
 // historyCutoff is the oldest time the history shows at now: zero when the
 // history is off (what was recorded then stays visible).
 func (r *Registry) historyCutoff(now time.Time) time.Time {
-	if r.opts.tagHistory <= 0 {
+	w := r.historyWindow()
+	if w <= 0 {
 		return time.Time{}
 	}
-	return now.Add(-r.opts.tagHistory)
+	return now.Add(-w)
 }
 
 // historyCursor is the cursor of a page ending on m: tag@unixnano.
@@ -338,7 +354,7 @@ func (r *Registry) PruneTagHistory(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer r.leave()
-	if r.opts.tagHistory <= 0 {
+	if r.historyWindow() <= 0 {
 		return 0, nil
 	}
 	const batch = 1000

@@ -71,6 +71,7 @@ type options struct {
 	pullInterval       time.Duration
 	runHistory         time.Duration
 	tagHistory         time.Duration
+	tagHistorySet      bool
 	softDeleteInterval time.Duration
 
 	cacheTagTTL      time.Duration
@@ -283,7 +284,7 @@ type txn struct {
 
 // newTxn wraps tx for one write.
 func (r *Registry) newTxn(tx meta.Tx) *txn {
-	return &txn{Tx: tx, now: r.now(), grace: r.opts.grace, locks: r.lockRules.Load(), history: r.opts.tagHistory, soft: r.softDelete.Load().Enabled}
+	return &txn{Tx: tx, now: r.now(), grace: r.opts.grace, locks: r.lockRules.Load(), history: r.historyWindow(), soft: r.softDelete.Load().Enabled}
 }
 
 func (t *txn) emit(ev Event) {

@@ -285,7 +285,7 @@ func restoreTag(t *txn, repo *repoState, dgst digest.Digest, w wantTag, force bo
 		if err := keepTag(t, name, w.name, &cur); err != nil {
 			return err
 		}
-		if _, err := setTag(t, repo, w.name, dgst, nil); err != nil {
+		if _, err := setTagAs(t, repo, w.name, dgst, nil, MoveRestore); err != nil {
 			return err
 		}
 		out.Overwritten = append(out.Overwritten, tagProperties(w.name, &cur))
@@ -293,7 +293,7 @@ func restoreTag(t *txn, repo *repoState, dgst digest.Digest, w wantTag, force bo
 			return err
 		}
 	default:
-		if _, err := setTag(t, repo, w.name, dgst, nil); err != nil {
+		if _, err := setTagAs(t, repo, w.name, dgst, nil, MoveRestore); err != nil {
 			return err
 		}
 	}
