@@ -93,6 +93,41 @@
 // ([] removes every rule). Patterns are checked (policy.CompileLockRules)
 // before the data folder is opened. Rules apply to tags created from then on.
 //
+//	soft-delete show
+//	soft-delete set [--enabled=true|false] [--days N]
+//
+// Show or change the soft-delete setting (registry.SoftDeletePolicy, ACR's
+// soft delete): while enabled, every deletion (a manifest or tag deleted
+// over /v2/ or /acr/v1/, a purge, retention, a repository delete) keeps what
+// it deletes restorable for --days days, 1 to 90 (default 7). A flag left
+// out of set keeps its current value. Expiry uses the current days, so
+// raising them extends what is already deleted; a server (registryd) purges
+// what has expired, regadm never does.
+//
+//	deleted list [--repository R]
+//
+// Lists the soft-deleted repositories, or with --repository the deleted
+// manifests (with the tags they carried) and deleted tags of R, live or
+// deleted, newest first, each with its deletion time and expiry. --output
+// json prints an array of {"repository","createdAt","deletedAt",
+// "expiresAt"}, or {"repository","manifests":[{"digest","mediaType",
+// "artifactType","subject","size","tags","createdAt","deletedAt",
+// "expiresAt"}],"tags":[{"tag","digest","deletedAt","expiresAt"}]}.
+//
+//	restore repo:tag | repo@digest [--force]
+//
+// Restores a soft-deleted manifest (registry.Repository.Restore): by digest,
+// with every tag it carried; by tag, the manifest the most recently deleted
+// record of that tag pointed at, with that tag (re-tagging it when the
+// manifest is still stored). A deleted repository comes back with it. ACR's
+// rules hold: an index needs its children stored, a referrer its subject
+// (restore them first; the error names them), locks refuse, and a tag that
+// now points at another manifest needs --force, which moves it (the moved
+// tag is kept as deleted, and a manifest it leaves untagged is
+// soft-deleted). --output json prints {"repository","digest",
+// "manifestRestored","repositoryRestored","tags","overwrittenTags":
+// [{"tag","digest"}],"deletedManifests"}.
+//
 //	scope-map create NAME --repository REPO ACTION[,ACTION]... [--description TEXT]
 //	scope-map list
 //	scope-map show NAME

@@ -63,9 +63,10 @@ func openData(ctx context.Context, dir string) (*registry.Registry, error) {
 	if held {
 		return nil, &heldError{dir: dir}
 	}
-	// No background retention sweep: regadm deletes only what it is asked
-	// to (retention sweep runs it on demand).
-	reg, err := registry.Open(dir, registry.WithSweepInterval(0))
+	// No background retention sweep nor expiry of soft-deleted items:
+	// regadm deletes only what it is asked to (retention sweep runs the
+	// former on demand; a server expires the latter).
+	reg, err := registry.Open(dir, registry.WithSweepInterval(0), registry.WithSoftDeleteSweepInterval(0))
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			// A server took the lock between the check and the open.

@@ -43,6 +43,9 @@ var (
 // any lookup, so a refused request learns nothing about the repository.
 func (h *Handler) serveACR(w http.ResponseWriter, r *http.Request, rt route) error {
 	ctx := r.Context()
+	if rt.kind.deleted() {
+		return h.serveACRDeleted(w, r, rt)
+	}
 	if rt.kind == kindACRCatalog {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			return methodNotAllowed(w, rt.kind)
@@ -382,6 +385,8 @@ func classifyACR(rt route, err error) (status int, code string, ok bool) {
 	case errors.Is(err, errdef.ErrInvalid):
 		// A cursor or parameter the registry refused.
 		return http.StatusBadRequest, CodeUnsupported, true
+	case rt.kind.deleted():
+		return classifyACRDeleted(err)
 	}
 	return 0, "", false
 }

@@ -134,3 +134,90 @@ type acrDeleted struct {
 	ManifestsDeleted []string `json:"manifestsDeleted"`
 	TagsDeleted      []string `json:"tagsDeleted"`
 }
+
+// acrDeletedRepository is one soft-deleted repository. ACR's entry has
+// repository, createdAt and deletedAt; expiresAt (deletedAt plus the
+// current soft-delete days, which ACR's clients compute) is regkit's.
+type acrDeletedRepository struct {
+	Repository string  `json:"repository"`
+	CreatedAt  acrTime `json:"createdAt"`
+	DeletedAt  acrTime `json:"deletedAt"`
+	ExpiresAt  acrTime `json:"expiresAt"`
+}
+
+// acrDeletedCatalogBody is a page of soft-deleted repositories.
+type acrDeletedCatalogBody struct {
+	Repositories []acrDeletedRepository `json:"repositories"`
+}
+
+// acrDeletedTag is one soft-deleted tag: ACR's tag, digest and deletedAt,
+// and regkit's expiresAt.
+type acrDeletedTag struct {
+	Tag       string  `json:"tag"`
+	Digest    string  `json:"digest"`
+	DeletedAt acrTime `json:"deletedAt"`
+	ExpiresAt acrTime `json:"expiresAt"`
+}
+
+// acrDeletedTagList is a page of soft-deleted tags.
+type acrDeletedTagList struct {
+	Registry  string          `json:"registry"`
+	ImageName string          `json:"imageName"`
+	Tags      []acrDeletedTag `json:"tags"`
+}
+
+// acrDeletedManifest is one soft-deleted manifest, with the tags it
+// carried when it was deleted (to restore with it), and for a referrer its
+// subject (to restore first).
+type acrDeletedManifest struct {
+	Digest       string   `json:"digest"`
+	MediaType    string   `json:"mediaType"`
+	ArtifactType string   `json:"artifactType,omitempty"`
+	Subject      string   `json:"subject,omitempty"`
+	Size         int64    `json:"size"`
+	Tags         []string `json:"tags"`
+	CreatedAt    acrTime  `json:"createdAt"`
+	DeletedAt    acrTime  `json:"deletedAt"`
+	ExpiresAt    acrTime  `json:"expiresAt"`
+}
+
+func toACRDeletedManifest(d registry.DeletedManifest) acrDeletedManifest {
+	m := acrDeletedManifest{
+		Digest: d.Digest.String(), MediaType: d.MediaType, ArtifactType: d.ArtifactType,
+		Subject: d.Subject.String(), Size: d.Size, Tags: d.Tags,
+		CreatedAt: acrTime(d.CreatedAt), DeletedAt: acrTime(d.DeletedAt), ExpiresAt: acrTime(d.ExpiresAt),
+	}
+	if m.Tags == nil {
+		m.Tags = []string{}
+	}
+	return m
+}
+
+// acrDeletedManifestList is a page of soft-deleted manifests.
+type acrDeletedManifestList struct {
+	Registry  string               `json:"registry"`
+	ImageName string               `json:"imageName"`
+	Manifests []acrDeletedManifest `json:"manifests"`
+}
+
+// acrOverwrittenTag is a tag a forced restore moved, with the digest it
+// left.
+type acrOverwrittenTag struct {
+	Tag    string `json:"tag"`
+	Digest string `json:"digest"`
+}
+
+// acrRestored is the answer to a restore: the manifest, whether it and its
+// repository came back from the deleted state, the tags now pointing at
+// it that the restore set, the tags force moved, and the manifests force
+// left untagged and soft-deleted.
+type acrRestored struct {
+	Registry           string              `json:"registry"`
+	ImageName          string              `json:"imageName"`
+	Digest             string              `json:"digest"`
+	ManifestRestored   bool                `json:"manifestRestored"`
+	RepositoryRestored bool                `json:"repositoryRestored"`
+	Tags               []string            `json:"tags"`
+	OverwrittenTags    []acrOverwrittenTag `json:"overwrittenTags"`
+	DeletedManifests   []string            `json:"deletedManifests"`
+}

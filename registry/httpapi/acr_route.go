@@ -8,7 +8,8 @@ import (
 // parseACRRoute parses an escaped /acr/v1/ path. Repository names may hold
 // slashes, plain or as %2F; a name segment never starts with "_", so the
 // first segment that does ("_tags", "_manifests") ends the name. The
-// catalog is "_catalog" in the name's place. ok is false for paths outside
+// catalog is "_catalog" in the name's place; "_deleted/" starts the routes of
+// soft-deleted items (parseACRDeletedRoute). ok is false for paths outside
 // this API; the name is validated by the caller.
 func parseACRRoute(escaped string) (route, bool) {
 	rest, ok := strings.CutPrefix(escaped, "/acr/v1/")
@@ -17,6 +18,9 @@ func parseACRRoute(escaped string) (route, bool) {
 	}
 	if rest == "_catalog" {
 		return route{kind: kindACRCatalog}, true
+	}
+	if d, ok := strings.CutPrefix(rest, "_deleted/"); ok {
+		return parseACRDeletedRoute(d)
 	}
 	segs := strings.Split(rest, "/")
 	end := len(segs)
@@ -44,13 +48,19 @@ func parseACRRoute(escaped string) (route, bool) {
 	default:
 		return route{}, false
 	}
+	return unescapeACRRoute(rt, segs[:end])
+}
+
+// unescapeACRRoute unescapes rt's reference and sets its name from the
+// escaped name segments.
+func unescapeACRRoute(rt route, nameSegs []string) (route, bool) {
 	ref, err := url.PathUnescape(rt.ref)
 	if err != nil {
 		return route{}, false
 	}
 	rt.ref = ref
-	parts := make([]string, end)
-	for i, s := range segs[:end] {
+	parts := make([]string, len(nameSegs))
+	for i, s := range nameSegs {
 		if parts[i], err = url.PathUnescape(s); err != nil {
 			return route{}, false
 		}

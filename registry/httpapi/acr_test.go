@@ -517,7 +517,7 @@ func TestACRErrors(t *testing.T) {
 			}
 		})
 	}
-	for _, p := range []string{"/acr/v1/", "/acr/v1", "/acr/v1/_deleted/_catalog", "/acr/v1/team/app/_blobs", "/acr/v1/team/app/_tags/a/b", "/acr/v1/team/app/_tags/", "/acr/v2/_catalog"} {
+	for _, p := range []string{"/acr/v1/", "/acr/v1", "/acr/v1/_deleted/team/app", "/acr/v1/team/app/_blobs", "/acr/v1/team/app/_tags/a/b", "/acr/v1/team/app/_tags/", "/acr/v2/_catalog"} {
 		if w := call(t, f.h, "GET", p, nil); w.Code != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", p, w.Code)
 		}

@@ -27,6 +27,11 @@ const (
 	ActionContentDelete Action = "content/delete"
 	ActionMetadataRead  Action = "metadata/read"
 	ActionMetadataWrite Action = "metadata/write"
+
+	// ACR's soft-delete permissions: list soft-deleted items, restore
+	// them.
+	ActionDeletedRead    Action = "deleted/read"
+	ActionDeletedRestore Action = "deleted/restore"
 )
 
 // Access is what one request asks for: actions on a repository. Repository
@@ -41,7 +46,8 @@ type Access struct {
 // routes) names only those; one with ACR permissions only (the /acr/v1/
 // routes) names them with ACR's scope actions: content/read is "pull",
 // content/write "push", content/delete "delete", metadata/read
-// "metadata_read", metadata/write "metadata_write".
+// "metadata_read", metadata/write "metadata_write", deleted/read
+// "deleted_read", deleted/restore "deleted_restore".
 func (a Access) Scope() string {
 	if a.Repository == "" {
 		if len(a.Actions) == 0 {
@@ -78,6 +84,10 @@ func acrScopeAction(x Action) (string, bool) {
 		return "metadata_read", true
 	case ActionMetadataWrite:
 		return "metadata_write", true
+	case ActionDeletedRead:
+		return "deleted_read", true
+	case ActionDeletedRestore:
+		return "deleted_restore", true
 	}
 	return "", false
 }

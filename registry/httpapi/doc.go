@@ -30,6 +30,43 @@
 // ACR's scope actions. WithTokenHandler mounts a token service at
 // /oauth2/token and /oauth2/exchange, ahead of authorization.
 //
+// Soft-deleted items (registry.Registry.SetSoftDelete) have ACR's routes
+// under /acr/v1/_deleted/:
+//
+//	GET  /acr/v1/_deleted/_catalog?n&last              deleted repositories
+//	GET  /acr/v1/_deleted/{name}/_tags?n&last          deleted tags
+//	GET  /acr/v1/_deleted/{name}/_manifests?n&last     deleted manifests
+//	POST /acr/v1/_deleted/{name}/_manifests/{d}?force  restore; body {"tag":...}
+//
+// Listings are newest first (by deletedAt), n entries a page (100 when n
+// is not given, at most 10000), with a relative Link whose last is the next
+// page's opaque cursor. The catalog answers {"repositories":[{"repository",
+// "createdAt","deletedAt","expiresAt"}]}; the tags {"registry","imageName",
+// "tags":[{"tag","digest","deletedAt","expiresAt"}]} (a tag deleted twice
+// is listed twice); the manifests {"registry","imageName","manifests":
+// [{"digest","mediaType","artifactType","subject","size","tags","createdAt",
+// "deletedAt","expiresAt"}]}, tags being those it carried when deleted and
+// subject a referrer's (restore it first). expiresAt, beyond ACR (whose
+// clients compute it), is deletedAt plus the current setting's days. A
+// repository with nothing deleted, or unknown, lists nothing.
+//
+// A restore (registry.Repository.Restore) brings back manifest {d} with
+// every tag it carried, or only the tag of the body; force=true overwrites
+// a tag that now points elsewhere. It answers 200 with {"registry",
+// "imageName","digest","manifestRestored","repositoryRestored","tags",
+// "overwrittenTags":[{"tag","digest"}],"deletedManifests"}: the tags it set,
+// those force moved, and the manifests force left untagged and
+// soft-deleted. Refusals: a manifest neither deleted nor stored is 404
+// MANIFEST_UNKNOWN; an index whose children, or a referrer whose subject,
+// are not stored is 409 MANIFEST_UNKNOWN naming them; a tag pointing
+// elsewhere without force is 409 UNSUPPORTED; a blob gone meanwhile is 409
+// MANIFEST_BLOB_UNKNOWN; a lock (the repository's, or a tag's that force
+// would move) is 405 REGISTRY_DISALLOWED_OPERATION; a bad force, body or
+// cursor is 400 UNSUPPORTED. Listings ask deleted/read and restores
+// deleted/restore (token scope actions deleted_read and deleted_restore);
+// the deleted catalog is registry-wide (Access.Repository ""), asked as the
+// catalog is ("registry:catalog:*").
+//
 // Access control is an Authorizer consulted once per request with the
 // repository and the actions (OCI's pull/push/delete and ACR's
 // content/metadata permissions); it may answer with a Basic or Bearer

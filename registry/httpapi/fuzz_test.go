@@ -59,6 +59,9 @@ func FuzzRoute(f *testing.F) {
 		"/acr/v1/_catalog", "/acr/v1/a", "/acr/v1/a/b/_tags", "/acr/v1/a%2Fb/_tags/v1",
 		"/acr/v1/a/_manifests", "/acr/v1/a/_manifests/sha256:00", "/acr/v1/a/_tags/_manifests",
 		"/acr/v1/_deleted/a", "/acr/v1/a/", "/acr/v1/a/_tags/%zz", "/acr/v1/a/%5Ftags/x",
+		"/acr/v1/_deleted/_catalog", "/acr/v1/_deleted/a/b/_tags", "/acr/v1/_deleted/a%2Fb/_manifests",
+		"/acr/v1/_deleted/a/_manifests/sha256:00", "/acr/v1/_deleted/_deleted/_tags", "/acr/v1/_deleted/a/_tags/v1",
+		"/acr/v1/_deleted/", "/acr/v1/_deleted", "/acr/v1/_deleted/a/_manifests/%zz", "/acr/v1/_deleted/_catalog/x",
 	} {
 		f.Add(s)
 	}
@@ -122,6 +125,14 @@ func acrRoutePath(rt route, encodeSlashes bool) string {
 		return p + "/_manifests"
 	case kindACRManifest:
 		return p + "/_manifests/" + escapeAll(rt.ref)
+	case kindACRDeletedCatalog:
+		return "/acr/v1/_deleted/_catalog"
+	case kindACRDeletedTags:
+		return "/acr/v1/_deleted/" + name + "/_tags"
+	case kindACRDeletedManifests:
+		return "/acr/v1/_deleted/" + name + "/_manifests"
+	case kindACRDeletedManifest:
+		return "/acr/v1/_deleted/" + name + "/_manifests/" + escapeAll(rt.ref)
 	}
 	panic("no path for kind")
 }
@@ -137,13 +148,16 @@ func checkACRRoute(t *testing.T, escaped string) {
 	if !strings.HasPrefix(escaped, "/acr/v1/") || !rt.kind.acr() {
 		t.Fatalf("%q parsed to %+v", escaped, rt)
 	}
+	if rt.kind.deleted() != strings.HasPrefix(escaped, "/acr/v1/_deleted/") {
+		t.Fatalf("%q parsed to %+v", escaped, rt)
+	}
 	switch rt.kind {
-	case kindACRCatalog:
+	case kindACRCatalog, kindACRDeletedCatalog:
 		if rt.name != "" || rt.ref != "" {
 			t.Fatalf("%q: %+v", escaped, rt)
 		}
 		return
-	case kindACRTag, kindACRManifest:
+	case kindACRTag, kindACRManifest, kindACRDeletedManifest:
 		if rt.ref == "" {
 			t.Fatalf("%q: no reference", escaped)
 		}
@@ -198,6 +212,18 @@ func newFuzzFixture(t testing.TB) *fuzzFixture {
 	if _, err := repo.Manifests().Put(ctx, mb, registry.PutOptions{MediaType: ocispec.MediaTypeImageManifest, Tag: "v1"}); err != nil {
 		t.Fatal(err)
 	}
+	// A second image, soft-deleted, for the _deleted routes.
+	if _, err := reg.SetSoftDelete(ctx, true, 7); err != nil {
+		t.Fatal(err)
+	}
+	m.Layers = []ocispec.Descriptor{put(ocispec.MediaTypeImageLayer, []byte("layer 2"))}
+	db, _ := json.Marshal(m)
+	if _, err := repo.Manifests().Put(ctx, db, registry.PutOptions{MediaType: ocispec.MediaTypeImageManifest, Tag: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Manifests().Delete(ctx, digest.FromBytes(db)); err != nil {
+		t.Fatal(err)
+	}
 	up, err := repo.Blobs().StartUpload(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -209,6 +235,7 @@ func newFuzzFixture(t testing.TB) *fuzzFixture {
 			"UPLOAD", up.ID(),
 			"LAYER", layer.Digest.String(),
 			"MANIFEST", digest.FromBytes(mb).String(),
+			"DELETED", digest.FromBytes(db).String(),
 		),
 	}
 }
@@ -264,6 +291,12 @@ func FuzzHandler(f *testing.F) {
 		{"GET", "/acr/v1/team/app/_manifests?n=1&last=MANIFEST&orderby=timedesc", "", "", "", nil},
 		{"PATCH", "/acr/v1/team/app/_manifests/MANIFEST", "", "", "", []byte(`{"deleteEnabled":false}`)},
 		{"DELETE", "/acr/v1/team/app/_manifests/MANIFEST", "", "", "", nil},
+		{"GET", "/acr/v1/_deleted/_catalog?n=1", "", "", "", nil},
+		{"GET", "/acr/v1/_deleted/team/app/_tags?n=1&last=old%40x", "", "", "", nil},
+		{"HEAD", "/acr/v1/_deleted/team%2Fapp/_manifests", "", "", "", nil},
+		{"POST", "/acr/v1/_deleted/team/app/_manifests/DELETED?force=true", "application/json", "", "", []byte(`{"tag":"v1"}`)},
+		{"POST", "/acr/v1/_deleted/team/app/_manifests/DELETED", "", "", "", nil},
+		{"POST", "/acr/v1/_deleted/team/app/_manifests/MANIFEST?force=1", "", "", "", []byte(`{"tag":`)},
 	} {
 		f.Add(s.method, s.target, s.ctype, s.crange, s.rng, s.body)
 	}

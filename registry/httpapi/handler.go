@@ -202,6 +202,8 @@ func allowed(k kind) string {
 		return "GET, PATCH, PUT, DELETE"
 	case kindACRRepo, kindACRTag, kindACRManifest:
 		return "GET, HEAD, PATCH, DELETE"
+	case kindACRDeletedManifest:
+		return "POST"
 	}
 	return "GET, HEAD"
 }

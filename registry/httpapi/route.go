@@ -26,10 +26,19 @@ const (
 	kindACRTag
 	kindACRManifests
 	kindACRManifest
+
+	// Soft-deleted items under /acr/v1/_deleted/.
+	kindACRDeletedCatalog
+	kindACRDeletedTags
+	kindACRDeletedManifests
+	kindACRDeletedManifest
 )
 
 // acr reports whether k is a route of ACR's /acr/v1/ API.
 func (k kind) acr() bool { return k >= kindACRCatalog }
+
+// deleted reports whether k is a route of /acr/v1/_deleted/.
+func (k kind) deleted() bool { return k >= kindACRDeletedCatalog }
 
 // route is a parsed request path.
 type route struct {
