@@ -236,7 +236,7 @@ func (e *env) listDeletedContent(ctx context.Context, repo *registry.Repository)
 	if len(ms) > 0 {
 		fmt.Fprintln(tw, "MANIFEST\tDELETED\tEXPIRES\tTAGS\tMEDIA TYPE\tSIZE")
 		for _, m := range ms {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", shortDigest(m.Digest), fmtTime(m.DeletedAt), fmtTime(m.ExpiresAt), orNone(m.Tags), m.MediaType, m.Size)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", shortDigest(m.Digest), fmtTime(m.DeletedAt), fmtTime(m.ExpiresAt), tagsOrNone(m.Tags), m.MediaType, m.Size)
 		}
 	}
 	if len(ms) > 0 && len(ts) > 0 {
@@ -254,8 +254,8 @@ func (e *env) listDeletedContent(ctx context.Context, repo *registry.Repository)
 	return nil
 }
 
-// orNone joins tags with commas, "-" for none.
-func orNone(tags []string) string {
+// tagsOrNone joins tags with commas, "-" for none.
+func tagsOrNone(tags []string) string {
 	if len(tags) == 0 {
 		return "-"
 	}
