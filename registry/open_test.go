@@ -43,7 +43,7 @@ func TestSchemaVersion(t *testing.T) {
 		version string
 		class   error
 	}{
-		{"2", ErrUnsupported},
+		{"3", ErrUnsupported},
 		{"99", ErrUnsupported},
 		{"x", ErrInvalid},
 		{"0", ErrInvalid},
@@ -69,4 +69,27 @@ func TestSchemaVersion(t *testing.T) {
 		}
 		mem.Close()
 	}
+
+	// A version-1 store (before the extension, history and soft-delete
+	// tables) is migrated: its content stays, and it is stamped 2.
+	store, err := bolt.Open(dir+"/meta.db", bolt.WithLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = store.Update(ctx, func(tx meta.Tx) error { return tx.Put(schemaVersionKey, []byte("1")) })
+	if cerr := store.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	r, err = Open(dir)
+	if err != nil {
+		t.Fatalf("open a version-1 store: %v", err)
+	}
+	if _, err := repoOf(t, r, "a").Tags().Resolve(ctx, "v1"); err != nil {
+		t.Fatalf("after the migration: %v", err)
+	}
+	var v []byte
+	if err := r.meta.View(ctx, func(tx meta.Tx) error { v, err = tx.Get(schemaVersionKey); return err }); err != nil || string(v) != "2" {
+		t.Fatalf("version after the migration: %q, %v", v, err)
+	}
+	r.Close()
 }
