@@ -41,6 +41,9 @@ const (
 	// Digest) or repository (Repository only) expired and was purged for
 	// good; a manifest's blobs are now left to garbage collection.
 	ActionPurgeDeleted Action = "purge_deleted"
+	// ActionRevert: Tags.Revert put a tag back on Digest, the manifest it
+	// named at an earlier time.
+	ActionRevert Action = "revert"
 )
 
 // Event reports one committed change. Events reach every subscriber in commit

@@ -45,3 +45,45 @@ func TestHistoryWithSoftDelete(t *testing.T) {
 		}
 	})
 }
+
+// TestRevertEvent: a revert is reported as ActionRevert, after the moves
+// before it, in commit order.
+func TestRevertEvent(t *testing.T) {
+	ctx := context.Background()
+	events := make(chan Event, 64)
+	f := newHistFixture(t, func(opts ...Option) *Registry {
+		r, err := NewMemory(append(opts, WithSubscriber(func(ev Event) { events <- ev }))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	})
+	f.step()
+	f.set("v1", f.a)
+	at := f.step()
+	f.step()
+	f.set("v1", f.b)
+	f.step()
+	if _, err := f.repo.Tags().Revert(ctx, "v1", at); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	deadline := time.After(5 * time.Second)
+	for len(got) < 3 {
+		select {
+		case ev := <-events:
+			if ev.Tag == "v1" {
+				got = append(got, string(ev.Action)+" "+ev.Digest.Encoded()[:6])
+			}
+		case <-deadline:
+			t.Fatalf("events so far %v", got)
+		}
+	}
+	want := []string{"tag " + f.a.Encoded()[:6], "tag " + f.b.Encoded()[:6], "revert " + f.a.Encoded()[:6]}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("events %v, want %v", got, want)
+		}
+	}
+}

@@ -62,7 +62,11 @@ func setTagAs(t *txn, repo *repoState, name string, dgst digest.Digest, cas *cas
 	if err := tagArrived(t, repo.name, dgst, name); err != nil {
 		return false, err
 	}
-	t.emit(Event{Action: ActionTag, Repository: repo.name, Tag: name, Digest: dgst})
+	act := ActionTag
+	if kind == MoveRevert {
+		act = ActionRevert
+	}
+	t.emit(Event{Action: act, Repository: repo.name, Tag: name, Digest: dgst})
 	return true, nil
 }
 
