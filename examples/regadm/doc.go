@@ -138,7 +138,8 @@
 // rule flag takes two values: the repository (a name, PREFIX/* for every
 // repository below PREFIX, or * for all) and a comma-separated list of
 // actions (content/read, content/write, content/delete, metadata/read,
-// metadata/write); it is repeatable, and rules on one repository add up.
+// metadata/write, and deleted/read, deleted/restore for soft-deleted
+// artifacts); it is repeatable, and rules on one repository add up.
 // list shows ACR's five system scope maps (read-only) first. A scope map a
 // token uses cannot be deleted.
 //

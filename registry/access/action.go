@@ -25,9 +25,9 @@ const (
 	MetadataRead Action = "metadata/read"
 	// MetadataWrite: untag, change attributes (writeEnabled, deleteEnabled, ...).
 	MetadataWrite Action = "metadata/write"
-	// DeletedRead: list soft-deleted artifacts (reserved for soft delete).
+	// DeletedRead: list soft-deleted artifacts (/acr/v1/_deleted/).
 	DeletedRead Action = "deleted/read"
-	// DeletedRestore: restore a soft-deleted artifact (reserved for soft delete).
+	// DeletedRestore: restore a soft-deleted artifact.
 	DeletedRestore Action = "deleted/restore"
 )
 

@@ -10,10 +10,11 @@
 // A right on a repository is an Action: content/read (pull), content/write
 // (push, with content/read), content/delete (delete a manifest or the
 // repository), metadata/read (list tags and manifests), metadata/write
-// (untag, change attributes). deleted/read and deleted/restore are reserved
-// for soft delete. ActionCatalog ("registry/catalog") is the registry-level
-// right to list every repository: only the admin user holds it, as ACR's
-// tokens cannot list the catalog.
+// (untag, change attributes), deleted/read and deleted/restore (list and
+// restore soft-deleted artifacts). ActionCatalog ("registry/catalog") is the
+// registry-level right to list every repository: the admin user holds it
+// (and anonymous callers while anonymous pull is on); ACR's tokens cannot
+// list the catalog.
 //
 // # Scope maps
 //
