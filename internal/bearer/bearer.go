@@ -14,6 +14,7 @@
 package bearer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,9 +63,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok {
 		return resp, nil
 	}
+	// Release the connection before asking for a token: a transport
+	// limited to one connection per host would otherwise wait for it
+	// forever. The 401's body is kept for a caller that gets it back.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
 	tok, err = t.fetch(req, params)
 	if err != nil {
-		resp.Body.Close()
 		return nil, err
 	}
 	t.mu.Lock()
@@ -79,12 +88,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil // the caller sees the 401; the next request carries the token
 		}
 		if retry.Body, err = req.GetBody(); err != nil {
-			resp.Body.Close()
 			return nil, err
 		}
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	resp.Body.Close()
 	retry.Header.Set("Authorization", "Bearer "+tok)
 	return t.base().RoundTrip(retry)
 }

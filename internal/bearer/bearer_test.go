@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -59,4 +60,26 @@ func TestFollowsChallenges(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+}
+
+// TestOneConnection: with one connection per host, the token request must
+// not wait on the connection the 401 came over.
+func TestOneConnection(t *testing.T) {
+	reg, err := registry.NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	svc, err := token.New(token.WithAuthority(token.Open()), token.WithKeyDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(reg, httpapi.WithAuthorizer(svc.Authorizer()), httpapi.WithTokenHandler(svc.Handler())))
+	defer srv.Close()
+	c := &http.Client{Transport: &bearer.Transport{Base: &http.Transport{MaxConnsPerHost: 1}}, Timeout: 10 * time.Second}
+	resp, err := c.Post(srv.URL+"/v2/team/app/blobs/uploads/", "", nil)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("start upload: %v %v", err, resp)
+	}
+	resp.Body.Close()
 }
