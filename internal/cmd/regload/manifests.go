@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -284,6 +285,7 @@ func (t *target) manifestSender(client, repo string, conc int) (func(ctx context
 			return t.timed(req, want)
 		}, func() {}
 	}
+	auth := t.rawAuthorization(repo)
 	pool := make(chan *rawConn, conc)
 	for range conc {
 		pool <- &rawConn{addr: t.base.Host, timeout: time.Minute}
@@ -292,9 +294,9 @@ func (t *target) manifestSender(client, repo string, conc int) (func(ctx context
 		c := <-pool
 		defer func() { pool <- c }()
 		path := t.base.Path + "/v2/" + repo + "/manifests/" + ref
-		req := rawRequest(t.base.Host, method, path, nil)
+		req := rawRequest(t.base.Host, method, path, nil, "Authorization", auth)
 		if body != nil {
-			req = rawRequest(t.base.Host, method, path, body, "Content-Type", mediaManifest)
+			req = rawRequest(t.base.Host, method, path, body, "Content-Type", mediaManifest, "Authorization", auth)
 		}
 		lat, code, err := c.send(ctx, req)
 		if err == nil && code != want {
@@ -307,4 +309,28 @@ func (t *target) manifestSender(client, repo string, conc int) (func(ctx context
 			(<-pool).close()
 		}
 	}
+}
+
+// rawAuthorization returns the Authorization header the raw client sends
+// for repo: a Bearer token from the server's /oauth2/token when it has one
+// (registryd challenges writes even when open), else nothing (peers that
+// need no token).
+func (t *target) rawAuthorization(repo string) string {
+	q := url.Values{"service": {t.base.Host}, "scope": {"repository:" + repo + ":pull,push,delete"}}
+	req, err := http.NewRequest(http.MethodGet, t.endpoint("/oauth2/token?"+q.Encode()), nil)
+	if err != nil {
+		return ""
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Token string `json:"token"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body) != nil || body.Token == "" {
+		return ""
+	}
+	return "Bearer " + body.Token
 }
