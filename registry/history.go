@@ -258,11 +258,15 @@ func (ts *Tags) history(ctx context.Context, name string, opts HistoryOptions) (
 // checks as Set: a locked tag (writeEnabled=false) or a repository that is
 // not writable refuses it with an error wrapping ErrLocked. It is recorded
 // as a move of kind MoveRevert, so a revert can itself be reverted. When
-// the tag already points there nothing changes.
+// the tag already points there nothing changes. A manifest that was
+// soft-deleted and has not expired is restored first, in the same
+// transaction (the manifest alone: its other deleted tags stay restorable
+// with Repository.Restore), under Restore's rules (an index whose children
+// are gone, or a referrer whose subject is, is refused).
 //
 // It fails with an error wrapping ErrInvalid when at is zero, in the
 // future or older than the history window; with a *ManifestGoneError when
-// the manifest is no longer in the repository; with an error wrapping
+// the manifest is neither in the repository nor restorable; with an error wrapping
 // ErrManifestUnknown when the tag did not exist at at; and with one
 // wrapping ErrUnsupported when the history is off (WithTagHistory).
 func (ts *Tags) Revert(ctx context.Context, name string, at time.Time) (digest.Digest, error) {
@@ -303,12 +307,31 @@ func (ts *Tags) Revert(ctx context.Context, name string, at time.Time) (digest.D
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return &ManifestGoneError{Repository: ts.repo.name, Tag: name, At: at, Digest: want}
-		}
 		repo, err := loadRepo(t, ts.repo.name)
 		if err != nil {
 			return err
+		}
+		if !ok {
+			// Soft-deleted and not expired: restore the manifest (not its
+			// other tags) in this transaction, then point the tag at it.
+			drec, found, err := schema.DeletedManifests.Get(t, ts.repo.name, want)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return &ManifestGoneError{Repository: ts.repo.name, Tag: name, At: at, Digest: want}
+			}
+			if err := tag.CheckWrite(repo.item()); err != nil {
+				return err
+			}
+			if !repo.exists && repo.deleted != nil {
+				if err := repo.save(t); err != nil {
+					return err
+				}
+			}
+			if err := restoreManifest(t, repo, want, &drec); err != nil {
+				return err
+			}
 		}
 		changed, err := setTagAs(t, repo, name, want, nil, MoveRevert)
 		if err != nil || !changed {

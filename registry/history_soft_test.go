@@ -87,3 +87,48 @@ func TestRevertEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestRevertRestores: reverting to a manifest that was soft-deleted since
+// restores it, and only it, with the tag pointing at it again.
+func TestRevertRestores(t *testing.T) {
+	ctx := context.Background()
+	backends(t, func(t *testing.T, newReg func(...Option) *Registry) {
+		f := newHistFixture(t, newReg)
+		if _, err := f.r.SetSoftDelete(ctx, true, 7); err != nil {
+			t.Fatal(err)
+		}
+		f.step()
+		f.set("v1", f.a)
+		f.set("other", f.a)
+		at := f.step()
+		f.step()
+		f.set("v1", f.b)
+		if err := f.repo.Manifests().Delete(ctx, f.a); err != nil { // takes "other" with it
+			t.Fatal(err)
+		}
+		f.step()
+		got, err := f.repo.Tags().Revert(ctx, "v1", at)
+		if err != nil || got != f.a {
+			t.Fatalf("revert = %s, %v; want %s", got, err, f.a)
+		}
+		if d, err := f.repo.Tags().Resolve(ctx, "v1"); err != nil || d.Digest != f.a {
+			t.Fatalf("v1 after the revert: %v, %v", d.Digest, err)
+		}
+		if _, err := f.repo.Tags().Resolve(ctx, "other"); err == nil {
+			t.Fatal("the revert restored the manifest's other tag too")
+		}
+		// Eight days on, the manifest expired and the time is past the
+		// window: refused.
+		f.set("v1", f.b)
+		if err := f.repo.Manifests().Delete(ctx, f.a); err != nil {
+			t.Fatal(err)
+		}
+		f.clk.add(8 * 24 * time.Hour)
+		if _, err := f.r.ExpireDeleted(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.repo.Tags().Revert(ctx, "v1", at); err == nil {
+			t.Fatal("revert to an expired manifest succeeded")
+		}
+	})
+}
