@@ -35,6 +35,7 @@ func runGet(ctx context.Context, args []string, out io.Writer) error {
 	accept := fs.String("accept", manifestAccept, "Accept header")
 	warm := fs.Duration("warmup", time.Second, "requests sent first and not counted")
 	client := fs.String("client", "raw", "raw (a minimal HTTP/1.1 client, cheap on the CPU) or std (net/http)")
+	bearer := fs.Bool("bearer", false, "raw client: send a Bearer token from the server's /oauth2/token for the path's repository")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,9 +87,17 @@ func runGet(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if *client == "raw" {
 		// One connection per loop: a loop takes one from the pool for each request.
+		var auth []string
+		if *bearer {
+			a := t.rawAuthorization(repoOfPath(*path))
+			if a == "" {
+				return errors.New("-bearer: the server gave no token")
+			}
+			auth = []string{"Authorization", a}
+		}
 		pool := make(chan *rawConn, *conc)
 		for i := 0; i < *conc; i++ {
-			pool <- newRawConn(t.base.Host, *method, t.base.Path+*path, *accept)
+			pool <- newRawConn(t.base.Host, *method, t.base.Path+*path, *accept, auth...)
 		}
 		defer func() {
 			for i := 0; i < *conc; i++ {
@@ -236,4 +245,15 @@ func hammer(ctx context.Context, conc int, d time.Duration, limit int,
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	return res
+}
+
+// repoOfPath is the repository a /v2/NAME/(manifests|blobs|tags)/... path names.
+func repoOfPath(path string) string {
+	rest := strings.TrimPrefix(path, "/v2/")
+	for _, sep := range []string{"/manifests/", "/blobs/", "/tags/"} {
+		if i := strings.Index(rest, sep); i >= 0 {
+			return rest[:i]
+		}
+	}
+	return rest
 }

@@ -28,9 +28,9 @@ type rawConn struct {
 }
 
 // newRawConn prepares requests of method for path on host (the Host header and the
-// address dialed), with the given Accept header.
-func newRawConn(host, method, path, accept string) *rawConn {
-	req := rawRequest(host, method, path, nil, "Accept", accept)
+// address dialed), with the given Accept header and any other header pairs.
+func newRawConn(host, method, path, accept string, header ...string) *rawConn {
+	req := rawRequest(host, method, path, nil, append([]string{"Accept", accept}, header...)...)
 	return &rawConn{addr: host, req: req, head: method == "HEAD", timeout: time.Minute}
 }
 

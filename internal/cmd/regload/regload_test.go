@@ -279,3 +279,15 @@ func TestGetWithStdClient(t *testing.T) {
 		t.Errorf("get -client=std:\n%s", out)
 	}
 }
+
+func TestRepoOfPath(t *testing.T) {
+	for path, want := range map[string]string{
+		"/v2/regload/seed/manifests/latest": "regload/seed",
+		"/v2/a/blobs/sha256:00":             "a",
+		"/v2/team/app/tags/list":            "team/app",
+	} {
+		if got := repoOfPath(path); got != want {
+			t.Errorf("repoOfPath(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
