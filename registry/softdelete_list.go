@@ -90,6 +90,53 @@ type DeletedRepository struct {
 // the last. A page costs a seek and one read per entry, whatever the
 // number of deleted items.
 func (r *Registry) DeletedRepositories(ctx context.Context, opts DeletedListOptions) (page []DeletedRepository, next string, err error) {
+	return deletedPage(ctx, r, opts, func(tx meta.Tx, cur schema.DeletedCursor, p SoftDeletePolicy, add func(DeletedRepository, string, time.Time) bool) error {
+		return schema.DeletedRepos.Scan(tx, cur, func(name string, rec *schema.DeletedRepo) bool {
+			return add(DeletedRepository{
+				Name: name, CreatedAt: rec.Repo.CreatedAt, Attributes: rec.Repo.Attributes,
+				DeletedAt: rec.DeletedAt, ExpiresAt: p.ExpiresAt(rec.DeletedAt),
+			}, name, rec.DeletedAt)
+		})
+	})
+}
+
+// DeletedManifests lists the repository's soft-deleted manifests, newest
+// first, a page at a time (see Registry.DeletedRepositories). It works for
+// a live repository and for a deleted one.
+func (r *Repository) DeletedManifests(ctx context.Context, opts DeletedListOptions) (page []DeletedManifest, next string, err error) {
+	return deletedPage(ctx, r.reg, opts, func(tx meta.Tx, cur schema.DeletedCursor, p SoftDeletePolicy, add func(DeletedManifest, string, time.Time) bool) error {
+		return schema.DeletedManifests.Scan(tx, r.name, cur, func(d digest.Digest, rec *schema.DeletedManifest) bool {
+			m := &rec.Manifest
+			return add(DeletedManifest{
+				Digest: d, MediaType: m.MediaType, Size: m.Size, ArtifactType: m.ArtifactType,
+				Subject: m.Subject, Tags: rec.Tags, CreatedAt: m.CreatedAt, Attributes: m.Attributes,
+				DeletedAt: rec.DeletedAt, ExpiresAt: p.ExpiresAt(rec.DeletedAt),
+			}, d.String(), rec.DeletedAt)
+		})
+	})
+}
+
+// DeletedTags lists the repository's soft-deleted tags, newest first, a
+// page at a time (see Registry.DeletedRepositories). A tag deleted more
+// than once has an entry for each deletion.
+func (r *Repository) DeletedTags(ctx context.Context, opts DeletedListOptions) (page []DeletedTag, next string, err error) {
+	return deletedPage(ctx, r.reg, opts, func(tx meta.Tx, cur schema.DeletedCursor, p SoftDeletePolicy, add func(DeletedTag, string, time.Time) bool) error {
+		return schema.DeletedTags.Scan(tx, r.name, cur, func(name string, rec *schema.DeletedTag) bool {
+			return add(DeletedTag{
+				Name: name, Digest: rec.Tag.Digest, CreatedAt: rec.Tag.CreatedAt, Attributes: rec.Tag.Attributes,
+				DeletedAt: rec.DeletedAt, ExpiresAt: p.ExpiresAt(rec.DeletedAt),
+			}, name, rec.DeletedAt)
+		})
+	})
+}
+
+// deletedPage runs one page of a deleted-items listing in a read
+// transaction: scan walks the entries newest first from the cursor and
+// hands each to add with its cursor name and deletion time; add reports
+// false once the page is full, after setting next from the page's last
+// entry.
+func deletedPage[T any](ctx context.Context, r *Registry, opts DeletedListOptions,
+	scan func(tx meta.Tx, cur schema.DeletedCursor, p SoftDeletePolicy, add func(T, string, time.Time) bool) error) (page []T, next string, err error) {
 	if err := r.enter(); err != nil {
 		return nil, "", err
 	}
@@ -105,85 +152,15 @@ func (r *Registry) DeletedRepositories(ctx context.Context, opts DeletedListOpti
 		if err != nil {
 			return err
 		}
-		return schema.DeletedRepos.Scan(tx, cur, func(name string, rec *schema.DeletedRepo) bool {
+		var lastName string
+		var lastAt time.Time
+		return scan(tx, cur, p, func(item T, name string, at time.Time) bool {
 			if len(page) == n {
-				next = deletedCursor(page[n-1].DeletedAt, page[n-1].Name)
+				next = deletedCursor(lastAt, lastName)
 				return false
 			}
-			page = append(page, DeletedRepository{
-				Name: name, CreatedAt: rec.Repo.CreatedAt, Attributes: rec.Repo.Attributes,
-				DeletedAt: rec.DeletedAt, ExpiresAt: p.ExpiresAt(rec.DeletedAt),
-			})
-			return true
-		})
-	})
-	return page, next, err
-}
-
-// DeletedManifests lists the repository's soft-deleted manifests, newest
-// first, a page at a time (see Registry.DeletedRepositories). It works for
-// a live repository and for a deleted one.
-func (r *Repository) DeletedManifests(ctx context.Context, opts DeletedListOptions) (page []DeletedManifest, next string, err error) {
-	if err := r.reg.enter(); err != nil {
-		return nil, "", err
-	}
-	defer r.reg.leave()
-	cur, err := parseDeletedCursor(opts.Cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	n := opts.n()
-	err = r.reg.view(ctx, func(tx meta.Tx) error {
-		page, next = page[:0], ""
-		p, err := loadSoftDelete(tx)
-		if err != nil {
-			return err
-		}
-		return schema.DeletedManifests.Scan(tx, r.name, cur, func(d digest.Digest, rec *schema.DeletedManifest) bool {
-			if len(page) == n {
-				next = deletedCursor(page[n-1].DeletedAt, page[n-1].Digest.String())
-				return false
-			}
-			m := &rec.Manifest
-			page = append(page, DeletedManifest{
-				Digest: d, MediaType: m.MediaType, Size: m.Size, ArtifactType: m.ArtifactType,
-				Subject: m.Subject, Tags: rec.Tags, CreatedAt: m.CreatedAt, Attributes: m.Attributes,
-				DeletedAt: rec.DeletedAt, ExpiresAt: p.ExpiresAt(rec.DeletedAt),
-			})
-			return true
-		})
-	})
-	return page, next, err
-}
-
-// DeletedTags lists the repository's soft-deleted tags, newest first, a
-// page at a time (see Registry.DeletedRepositories). A tag deleted more
-// than once has an entry for each deletion.
-func (r *Repository) DeletedTags(ctx context.Context, opts DeletedListOptions) (page []DeletedTag, next string, err error) {
-	if err := r.reg.enter(); err != nil {
-		return nil, "", err
-	}
-	defer r.reg.leave()
-	cur, err := parseDeletedCursor(opts.Cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	n := opts.n()
-	err = r.reg.view(ctx, func(tx meta.Tx) error {
-		page, next = page[:0], ""
-		p, err := loadSoftDelete(tx)
-		if err != nil {
-			return err
-		}
-		return schema.DeletedTags.Scan(tx, r.name, cur, func(name string, rec *schema.DeletedTag) bool {
-			if len(page) == n {
-				next = deletedCursor(page[n-1].DeletedAt, page[n-1].Name)
-				return false
-			}
-			page = append(page, DeletedTag{
-				Name: name, Digest: rec.Tag.Digest, CreatedAt: rec.Tag.CreatedAt, Attributes: rec.Tag.Attributes,
-				DeletedAt: rec.DeletedAt, ExpiresAt: p.ExpiresAt(rec.DeletedAt),
-			})
+			page = append(page, item)
+			lastName, lastAt = name, at
 			return true
 		})
 	})
