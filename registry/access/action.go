@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/regkit/regkit/internal/errdef"
@@ -62,7 +63,10 @@ func (a Action) bit() actionSet {
 // Valid reports whether a is a repository action (not ActionCatalog).
 func (a Action) Valid() bool { return a.bit() != 0 }
 
-// list returns the actions of s in order.
+// catalogBit stands for ActionCatalog in the sets Service.allowed returns.
+const catalogBit actionSet = 1 << 7
+
+// list returns the actions of s in order (ActionCatalog last).
 func (s actionSet) list() []Action {
 	if s == 0 {
 		return nil
@@ -73,8 +77,23 @@ func (s actionSet) list() []Action {
 			out = append(out, a)
 		}
 	}
+	if s&catalogBit != 0 {
+		out = append(out, ActionCatalog)
+	}
 	return out
 }
+
+// stringLists holds, for every set, its actions as strings, so that
+// StringAuthority answers without allocating. Filled once, never changed.
+var stringLists = func() (t [1 << 8][]string) {
+	for s := range t {
+		for _, a := range actionSet(s).list() {
+			t[s] = append(t[s], string(a))
+		}
+		t[s] = slices.Clip(t[s])
+	}
+	return t
+}()
 
 // setOf returns the set of the (valid) actions in as.
 func setOf(as []Action) actionSet {

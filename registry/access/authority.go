@@ -16,15 +16,13 @@ func (a StringAuthority) Authenticate(ctx context.Context, username, password st
 	return a.s.Authenticate(ctx, username, password)
 }
 
-// Allowed is Service.Allowed with the actions as strings.
+// Allowed is Service.Allowed with the actions as strings. The slice is
+// shared: the caller must not change its elements (it is clipped, so an
+// append copies).
 func (a StringAuthority) Allowed(ctx context.Context, subject, repository string) ([]string, error) {
-	acts, err := a.s.Allowed(ctx, subject, repository)
-	if err != nil || len(acts) == 0 {
+	set, err := a.s.allowed(ctx, subject, repository)
+	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(acts))
-	for i, x := range acts {
-		out[i] = string(x)
-	}
-	return out, nil
+	return stringLists[set], nil
 }

@@ -233,6 +233,9 @@ func (s *Service) cacheKey(username, password string) [32]byte {
 // adminActions are the admin user's rights on every repository: all.
 var adminActions = actionSet(1<<len(allActions) - 1)
 
+// anonymousActions are what anonymous pull grants on every repository.
+var anonymousActions = ContentRead.bit() | MetadataRead.bit()
+
 // Allowed returns the actions subject holds now on repository, in the
 // order of Actions(). The repository "" asks for registry-level rights:
 // the catalog, returned as ActionCatalog, for the admin user (and, with
@@ -246,43 +249,46 @@ var adminActions = actionSet(1<<len(allActions) - 1)
 //
 // Allowed reads only memory (no transaction, no allocation beyond the
 // returned slice) and sees every change this Service committed before.
-// anonymousActions are what anonymous pull grants on every repository.
-var anonymousActions = ContentRead.bit() | MetadataRead.bit()
-
 func (s *Service) Allowed(ctx context.Context, subject, repository string) ([]Action, error) {
+	set, err := s.allowed(ctx, subject, repository)
+	return set.list(), err
+}
+
+// allowed is Allowed as a set, with catalogBit for ActionCatalog.
+func (s *Service) allowed(ctx context.Context, subject, repository string) (actionSet, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return 0, err
 	}
 	v := s.view.Load()
 	switch {
 	case subject == "":
 		switch {
 		case !v.state.anonymous:
-			return nil, nil
+			return 0, nil
 		case repository == "":
-			return []Action{ActionCatalog}, nil
+			return catalogBit, nil
 		}
-		return anonymousActions.list(), nil
+		return anonymousActions, nil
 	case subject == SubjectAdmin:
 		if v.state.admin == nil {
-			return nil, nil
+			return 0, nil
 		}
 		if repository == "" {
-			return []Action{ActionCatalog}, nil
+			return catalogBit, nil
 		}
-		return adminActions.list(), nil
+		return adminActions, nil
 	}
 	name, ok := TokenName(subject)
 	if !ok || repository == "" {
-		return nil, nil
+		return 0, nil
 	}
 	t, ok := v.state.tokens[nameKey(name)]
 	if !ok || t.Status != StatusEnabled {
-		return nil, nil
+		return 0, nil
 	}
 	m := v.matchers[nameKey(t.ScopeMap)]
 	if m == nil {
-		return nil, nil
+		return 0, nil
 	}
-	return m.match(repository).list(), nil
+	return m.match(repository), nil
 }

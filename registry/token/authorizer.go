@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/regkit/regkit/internal/errdef"
@@ -61,13 +60,15 @@ func (e *AuthError) Unwrap() error {
 	return errdef.ErrDenied
 }
 
-// need is what one request needs, in rights and in claims.
+// need is what one request needs, in rights and in claims, as bit sets
+// over rightNames (so that working it out allocates nothing on the hot
+// path of every request).
 type need struct {
-	kind   int      // needBase, needCatalog, needRepo
-	rights []string // rights the Authority must give
-	oci    []string // claim actions from the OCI vocabulary
-	acr    []string // claim actions from ACR's vocabulary
-	ok     bool     // every action was understood
+	kind   int  // needBase, needCatalog, needRepo
+	rights bits // rights the Authority must give
+	oci    bits // claim actions from the OCI vocabulary (pull, push, delete)
+	acr    bits // claim actions from ACR's vocabulary, by their right
+	ok     bool // every action was understood
 }
 
 const (
@@ -76,11 +77,68 @@ const (
 	needRepo
 )
 
-// ociClaim maps the OCI actions to claims and rights.
-var ociClaim = map[httpapi.Action][2]string{
-	httpapi.ActionPull:   {ClaimPull, RightContentRead},
-	httpapi.ActionPush:   {ClaimPush, RightContentWrite},
-	httpapi.ActionDelete: {ClaimDelete, RightContentDelete},
+// bits is a set of rights, bit i standing for rightNames[i].
+type bits uint16
+
+// rightNames are the rights in the order of claimRight, then the catalog.
+var rightNames = [...]string{
+	RightContentRead, RightContentWrite, RightContentDelete,
+	RightMetadataRead, RightMetadataWrite, RightDeletedRead, RightDeletedRestore,
+	RightCatalog,
+}
+
+// rightBit returns the bit of a right, or 0 when it is none.
+func rightBit(right string) bits {
+	for i, r := range rightNames {
+		if r == right {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// claimBit returns the bit of the right a claim action needs, or 0.
+func claimBit(claim string) bits {
+	for i, p := range claimRight {
+		if p[0] == claim {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// ociBit returns the bit of the right an OCI action needs, or 0 when a is
+// not one of the OCI actions.
+func ociBit(a httpapi.Action) bits {
+	switch a {
+	case httpapi.ActionPull:
+		return rightBit(RightContentRead)
+	case httpapi.ActionPush:
+		return rightBit(RightContentWrite)
+	case httpapi.ActionDelete:
+		return rightBit(RightContentDelete)
+	}
+	return 0
+}
+
+// setOf returns the set of the rights in held (unknown ones left out).
+func setOf(held []string) bits {
+	var b bits
+	for _, r := range held {
+		b |= rightBit(r)
+	}
+	return b
+}
+
+// claims returns the claim actions of the rights in b, in rightNames order.
+func (b bits) claims() []string {
+	var out []string
+	for i, p := range claimRight {
+		if b&(1<<i) != 0 {
+			out = append(out, p[0])
+		}
+	}
+	return out
 }
 
 func needOf(a httpapi.Access) need {
@@ -91,32 +149,31 @@ func needOf(a httpapi.Access) need {
 		return n
 	case a.Repository == "":
 		n.kind = needCatalog
-		n.rights = []string{RightCatalog}
+		n.rights = rightBit(RightCatalog)
 		return n
 	}
 	n.kind = needRepo
-	var ociRights []string
+	var ociRights bits
 	for _, x := range a.Actions {
-		act := string(x)
-		if p, ok := ociClaim[x]; ok {
-			n.oci = append(n.oci, p[0])
-			ociRights = append(ociRights, p[1])
+		if b := ociBit(x); b != 0 {
+			n.oci |= b
+			ociRights |= b
 			continue
 		}
 		// ACR's vocabulary: a right ("metadata/write") or its claim
 		// ("metadata_write").
-		right, claim := act, claimFor(act)
-		if claim == "" {
-			right, claim = rightFor(act), act
+		b := rightBit(string(x))
+		if b == 0 || b == rightBit(RightCatalog) {
+			b = claimBit(string(x))
 		}
-		if right == "" {
+		if b == 0 {
 			n.ok = false // unknown action: nobody holds it
 			continue
 		}
-		n.acr = append(n.acr, claim)
-		n.rights = append(n.rights, right)
+		n.acr |= b
+		n.rights |= b
 	}
-	if len(n.rights) == 0 {
+	if n.rights == 0 {
 		n.rights = ociRights
 	}
 	return n
@@ -133,10 +190,10 @@ func (n need) scope(a httpapi.Access, acrPath bool) string {
 		return "registry:catalog:*"
 	}
 	acts := n.oci
-	if len(acts) == 0 || (acrPath && len(n.acr) > 0) {
+	if acts == 0 || (acrPath && n.acr != 0) {
 		acts = n.acr
 	}
-	return "repository:" + a.Repository + ":" + strings.Join(acts, ",")
+	return "repository:" + a.Repository + ":" + strings.Join(acts.claims(), ",")
 }
 
 // claimsAllow reports whether a token's claims cover the request: all of
@@ -148,12 +205,12 @@ func (n need) claimsAllow(c *Claims, repo string) bool {
 	case needCatalog:
 		return c.Allows("registry", "catalog", ClaimAll)
 	}
-	all := func(acts []string) bool {
-		if len(acts) == 0 {
+	all := func(acts bits) bool {
+		if acts == 0 {
 			return false
 		}
-		for _, a := range acts {
-			if !c.Allows("repository", repo, a) {
+		for i, p := range claimRight {
+			if acts&(1<<i) != 0 && !c.Allows("repository", repo, p[0]) {
 				return false
 			}
 		}
@@ -165,15 +222,7 @@ func (n need) claimsAllow(c *Claims, repo string) bool {
 // anonymousPull reports whether a request without credentials may proceed
 // on the anonymous caller's rights: only pulls of content.
 func (n need) anonymousPull() bool {
-	if n.kind != needRepo || !n.ok {
-		return false
-	}
-	for _, r := range n.rights {
-		if r != RightContentRead {
-			return false
-		}
-	}
-	return len(n.rights) > 0
+	return n.kind == needRepo && n.ok && n.rights == rightBit(RightContentRead)
 }
 
 func (z authorizer) Authorize(ctx context.Context, r *http.Request, a httpapi.Access) error {
@@ -206,7 +255,7 @@ func (z authorizer) Authorize(ctx context.Context, r *http.Request, a httpapi.Ac
 			// caller may make passes (a cross-repository mount's source
 			// read, with a token scoped to the target only).
 			if n.anonymousPull() {
-				if held, err := s.authority.Allowed(ctx, "", a.Repository); err == nil && containsAll(held, n.rights) {
+				if held, err := s.authority.Allowed(ctx, "", a.Repository); err == nil && setOf(held)&n.rights == n.rights {
 					return nil
 				}
 			}
@@ -241,7 +290,7 @@ func (z authorizer) Authorize(ctx context.Context, r *http.Request, a httpapi.Ac
 	if err != nil {
 		return fmt.Errorf("token: rights of %q: %w", subject, err)
 	}
-	if n.ok && containsAll(held, n.rights) {
+	if n.ok && setOf(held)&n.rights == n.rights {
 		return nil
 	}
 	if subject == "" {
@@ -257,15 +306,6 @@ func bearerError(reason string) string {
 		return reason
 	}
 	return ""
-}
-
-func containsAll(held, want []string) bool {
-	for _, w := range want {
-		if !slices.Contains(held, w) {
-			return false
-		}
-	}
-	return true
 }
 
 // describe names what a request needs, for error messages.
