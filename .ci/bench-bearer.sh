@@ -7,7 +7,8 @@
 #   .ci/bench-bearer.sh [ROUNDS] [SECONDS] [-- EXTRA_REGISTRYD_FLAGS...]
 #        (default 8 rounds of 4 s each)
 #
-# The Bearer token is the admin's, from /oauth2/token as a client gets it. Prints each
+# The Bearer token is a pull token's (scope map _repositories_pull), for pulls of the
+# repository, from /oauth2/token as a client gets it. Prints each
 # round's rates and the Bearer/anonymous ratio, and registryd's CPU time per request
 # (anonymous/bearer, so that above 1 means Bearer costs more), then the medians. Not
 # part of CI.
@@ -28,14 +29,25 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-(cd "$root" && go build -o "$work/registryd" ./examples/registryd && go build -o "$work/regload" ./internal/cmd/regload)
+(cd "$root" && go build -o "$work/registryd" ./examples/registryd && go build -o "$work/regload" ./internal/cmd/regload &&
+  go build -o "$work/regadm" ./examples/regadm)
 port=5241
-REGKIT_ADMIN_PASSWORD=bench-secret "$work/registryd" -addr "127.0.0.1:$port" -data "$work/data" \
-  -log-level warn -admin-user admin -anonymous-pull "${extra[@]}" >"$work/log" 2>&1 &
-pid=$!
-wait_http "http://127.0.0.1:$port/v2/" 10 "$pid" || die "registryd did not start: $(cat "$work/log")"
-url=http://admin:bench-secret@127.0.0.1:$port
-"$work/regload" seed -url "$url" >/dev/null
+start() {
+  REGKIT_ADMIN_PASSWORD=bench-secret "$work/registryd" -addr "127.0.0.1:$port" -data "$work/data" \
+    -log-level warn -admin-user admin -anonymous-pull "${extra[@]}" >>"$work/log" 2>&1 &
+  pid=$!
+  wait_http "http://127.0.0.1:$port/v2/" 10 "$pid" || die "registryd did not start: $(cat "$work/log")"
+}
+# Seed as the admin, then make a pull token as a pulling client would hold (regadm
+# works on a folder no server holds).
+start
+"$work/regload" seed -url "http://admin:bench-secret@127.0.0.1:$port" >/dev/null
+kill "$pid" && wait "$pid" || true
+pw=$("$work/regadm" -data "$work/data" -output json token create --scope-map _repositories_pull puller |
+  grep -A1 '"name": "password1"' | grep -o '"value": "[^"]*"' | cut -d'"' -f4)
+[ -n "$pw" ] || die "regadm token create gave no password"
+start
+url=http://puller:$pw@127.0.0.1:$port
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; } # registryd's CPU time, in clock ticks
 hz=$(getconf CLK_TCK)
 get() { # get [-bearer]: one round's rate and registryd's CPU µs per request (counted from

@@ -35,7 +35,7 @@ func runGet(ctx context.Context, args []string, out io.Writer) error {
 	accept := fs.String("accept", manifestAccept, "Accept header")
 	warm := fs.Duration("warmup", time.Second, "requests sent first and not counted")
 	client := fs.String("client", "raw", "raw (a minimal HTTP/1.1 client, cheap on the CPU) or std (net/http)")
-	bearer := fs.Bool("bearer", false, "raw client: send a Bearer token from the server's /oauth2/token for the path's repository")
+	bearer := fs.Bool("bearer", false, "raw client: send a Bearer token for pulls of the path's repository, from the server's /oauth2/token")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func runGet(ctx context.Context, args []string, out io.Writer) error {
 		// One connection per loop: a loop takes one from the pool for each request.
 		var auth []string
 		if *bearer {
-			a := t.rawAuthorization(repoOfPath(*path))
+			a := t.rawAuthorization(repoOfPath(*path), "pull") // what a puller holds
 			if a == "" {
 				return errors.New("-bearer: the server gave no token")
 			}

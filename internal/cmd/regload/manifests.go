@@ -285,7 +285,7 @@ func (t *target) manifestSender(client, repo string, conc int) (func(ctx context
 			return t.timed(req, want)
 		}, func() {}
 	}
-	auth := t.rawAuthorization(repo)
+	auth := t.rawAuthorization(repo, "pull,push,delete")
 	pool := make(chan *rawConn, conc)
 	for range conc {
 		pool <- &rawConn{addr: t.base.Host, timeout: time.Minute}
@@ -315,8 +315,8 @@ func (t *target) manifestSender(client, repo string, conc int) (func(ctx context
 // for repo: a Bearer token from the server's /oauth2/token when it has one
 // (registryd challenges writes even when open), else nothing (peers that
 // need no token).
-func (t *target) rawAuthorization(repo string) string {
-	q := url.Values{"service": {t.base.Host}, "scope": {"repository:" + repo + ":pull,push,delete"}}
+func (t *target) rawAuthorization(repo, actions string) string {
+	q := url.Values{"service": {t.base.Host}, "scope": {"repository:" + repo + ":" + actions}}
 	req, err := http.NewRequest(http.MethodGet, t.endpoint("/oauth2/token?"+q.Encode()), nil)
 	if err != nil {
 		return ""
