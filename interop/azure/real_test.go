@@ -284,8 +284,8 @@ func TestSDKWithToken(t *testing.T) {
 	t.Run("basic", func(t *testing.T) {
 		s := newSDK(t, endpoint, nil, basicPolicy{"ci-bot", pw})
 		exercise(ctx, t, s, "team/two")
-		if _, err := s.c.DeleteRepository(ctx, "private/app", nil); status(err) != http.StatusForbidden {
-			t.Fatalf("delete outside the scope map: %v, want 403", err)
+		if _, err := s.c.DeleteRepository(ctx, "private/app", nil); status(err) != http.StatusUnauthorized {
+			t.Fatalf("delete outside the scope map: %v, want 401", err)
 		}
 		if _, err := s.upload(ctx, "private/app", []byte("nope"), 4); err == nil {
 			t.Fatal("upload outside the scope map succeeded")

@@ -135,14 +135,14 @@ func TestACRDeletedTokens(t *testing.T) {
 	}{
 		{"admin lists the deleted catalog", "GET", "/acr/v1/_deleted/_catalog", basic("admin", "admin-pw"), http.StatusOK, ""},
 		{"admin token with the catalog scope", "GET", "/acr/v1/_deleted/_catalog", bearer("admin", "admin-pw", "registry:catalog:*"), http.StatusOK, ""},
-		{"reader without the catalog right", "GET", "/acr/v1/_deleted/_catalog", basic("reader", "reader-pw"), http.StatusForbidden, ""},
+		{"reader without the catalog right", "GET", "/acr/v1/_deleted/_catalog", basic("reader", "reader-pw"), http.StatusUnauthorized, "registry:catalog:*"},
 		{"token without the catalog scope", "GET", "/acr/v1/_deleted/_catalog", bearer("admin", "admin-pw", "repository:team/app:deleted_read"), http.StatusUnauthorized, "registry:catalog:*"},
 		{"anonymous", "GET", "/acr/v1/_deleted/_catalog", "", http.StatusUnauthorized, "registry:catalog:*"},
 		{"reader lists deleted tags", "GET", "/acr/v1/_deleted/team/app/_tags", basic("reader", "reader-pw"), http.StatusOK, ""},
 		{"reader token lists deleted manifests", "GET", "/acr/v1/_deleted/team%2Fapp/_manifests", bearer("reader", "reader-pw", "repository:team/app:deleted_read"), http.StatusOK, ""},
 		{"pull token does not list", "GET", "/acr/v1/_deleted/team/app/_manifests", bearer("reader", "reader-pw", "repository:team/app:pull"), http.StatusUnauthorized, "repository:team/app:deleted_read"},
-		{"reader outside its repositories", "GET", "/acr/v1/_deleted/gone/_manifests", basic("reader", "reader-pw"), http.StatusForbidden, ""},
-		{"reader may not restore", "POST", restore, basic("reader", "reader-pw"), http.StatusForbidden, ""},
+		{"reader outside its repositories", "GET", "/acr/v1/_deleted/gone/_manifests", basic("reader", "reader-pw"), http.StatusUnauthorized, "repository:gone:deleted_read"},
+		{"reader may not restore", "POST", restore, basic("reader", "reader-pw"), http.StatusUnauthorized, "repository:team/app:deleted_restore"},
 		{"read token may not restore", "POST", restore, bearer("admin", "admin-pw", "repository:team/app:deleted_read"), http.StatusUnauthorized, "repository:team/app:deleted_restore"},
 		{"admin token restores", "POST", restore, bearer("admin", "admin-pw", "repository:team/app:deleted_restore"), http.StatusOK, ""},
 	} {

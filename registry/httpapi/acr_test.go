@@ -116,6 +116,20 @@ func checkACRError(t testing.TB, code int, hdr http.Header, v map[string]any, wa
 	if !slices.Equal(keys(e), []string{"code", "detail", "message"}) || e["code"] != wantCode || e["message"] == "" {
 		t.Errorf("error = %v, want code %s with message and detail", e, wantCode)
 	}
+	if wantCode == httpapi.CodeUnauthorized {
+		// A challenge's detail lists what the request needed, as ACR's
+		// does: [{"Type":"repository","Name":"app","Action":"metadata_read"}].
+		d, _ := e["detail"].([]any)
+		for _, x := range d {
+			if m, ok := x.(map[string]any); !ok || !slices.Equal(keys(m), []string{"Action", "Name", "Type"}) {
+				t.Errorf("detail entry = %#v, want Type, Name and Action", x)
+			}
+		}
+		if len(d) == 0 {
+			t.Errorf("detail = %#v, want the needed actions", e["detail"])
+		}
+		return
+	}
 	if d, ok := e["detail"].(map[string]any); !ok || len(d) != 0 {
 		t.Errorf("detail = %#v, want {}", e["detail"])
 	}

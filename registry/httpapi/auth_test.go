@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -129,6 +130,26 @@ func TestBearerChallenge(t *testing.T) {
 			}
 			if got := w.Header().Get("WWW-Authenticate"); got != want {
 				t.Errorf("WWW-Authenticate = %s\nwant %s", got, want)
+			}
+			if c.method == "HEAD" {
+				return
+			}
+			// The body's detail names what was needed, one entry per
+			// action, as ACR and the distribution registry write it.
+			var body struct {
+				Errors []struct {
+					Detail []struct{ Type, Name, Action string }
+				}
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || len(body.Errors) != 1 {
+				t.Fatalf("body %s: %v", w.Body, err)
+			}
+			var got []string
+			for _, d := range body.Errors[0].Detail {
+				got = append(got, d.Type+":"+d.Name+":"+d.Action)
+			}
+			if want := c.scope; strings.Join(got, ",") != want && !(want == "" && got == nil) {
+				t.Errorf("detail %v, want the scope %q", got, want)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/regkit/regkit/internal/errdef"
 	"github.com/regkit/regkit/manifest"
@@ -231,10 +232,40 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rt route, e
 		return
 	}
 	e := apiError{Code: code, Message: msg}
-	if rt.kind.acr() {
+	if ch != nil {
+		if d := scopeDetail(ch.Scope); len(d) > 0 {
+			e.Detail = d // what the request needed, as ACR writes it
+		}
+	}
+	if e.Detail == nil && rt.kind.acr() {
 		e.Detail = struct{}{} // ACR's errors carry a detail object
 	}
 	_ = json.NewEncoder(w).Encode(errorBody{Errors: []apiError{e}})
+}
+
+// scopeAction is one entry of a challenge's error detail, as ACR and the
+// distribution registry write it: what the request needed.
+type scopeAction struct {
+	Type   string
+	Name   string
+	Action string
+}
+
+// scopeDetail lists the actions of a challenge scope
+// ("repository:team/app:pull,push"), one entry each.
+func scopeDetail(scope string) []scopeAction {
+	typ, rest, ok1 := strings.Cut(scope, ":")
+	i := strings.LastIndexByte(rest, ':')
+	if !ok1 || i < 0 {
+		return nil
+	}
+	var out []scopeAction
+	for _, a := range strings.Split(rest[i+1:], ",") {
+		if a != "" {
+			out = append(out, scopeAction{Type: typ, Name: rest[:i], Action: a})
+		}
+	}
+	return out
 }
 
 // errorBody is the JSON body of every error response.

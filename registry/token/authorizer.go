@@ -27,18 +27,21 @@ import (
 //     get a Bearer challenge naming the scope they need, so a client's
 //     body-less probe is answered 401 before any write happens.
 //
-// A token without the needed claim gets a challenge (401, insufficient
-// scope), as ACR answers; an authenticated subject without the right gets
-// 403 DENIED; the anonymous caller gets a challenge. The repository is
-// never looked up, so the answers are the same whether it exists or not.
+// Every refusal is a challenge (401), as ACR answers: a token without the
+// needed claim, and an identity (by token or Basic) without the right, get
+// error="insufficient_scope" and the scope they lack, in ACR's vocabulary
+// where the right is one of ACR's (a tag list with a pull-only token:
+// "repository:NAME:metadata_read"); the anonymous caller gets the scope the
+// request needs. The repository is never looked up, so the answers are the
+// same whether it exists or not.
 func (s *Service) Authorizer() httpapi.Authorizer { return authorizer{s} }
 
 type authorizer struct{ s *Service }
 
 // AuthError is the error the Authorizer answers a refused request with:
 // a challenge and the reason. It wraps the *httpapi.Challenge (so
-// errors.As finds it and the status is 401) or, with no challenge,
-// errdef.ErrDenied (403).
+// errors.As finds it and the status is 401); an AuthError without a
+// challenge (not one the Authorizer makes) wraps errdef.ErrDenied (403).
 type AuthError struct {
 	// Challenge is set when the client should (re)authenticate.
 	Challenge *httpapi.Challenge
@@ -290,13 +293,21 @@ func (z authorizer) Authorize(ctx context.Context, r *http.Request, a httpapi.Ac
 	if err != nil {
 		return fmt.Errorf("token: rights of %q: %w", subject, err)
 	}
-	if n.ok && setOf(held)&n.rights == n.rights {
+	missing := n.rights &^ setOf(held)
+	if n.ok && missing == 0 {
 		return nil
 	}
 	if subject == "" {
 		return challenge("authentication_required", "authentication required for "+describe(n, a))
 	}
-	return &AuthError{Reason: "denied", Detail: "requested access to the resource is denied"}
+	// An identity without the right is challenged for what it lacks, in
+	// ACR's vocabulary ("metadata_read" for a tag list with a pull-only
+	// token), as ACR answers.
+	ch := challenge("insufficient_scope", "the identity does not hold "+describe(n, a)).(*AuthError)
+	if n.kind == needRepo && n.ok {
+		ch.Challenge.Scope = "repository:" + a.Repository + ":" + strings.Join(missing.claims(), ",")
+	}
+	return ch
 }
 
 // bearerError is the RFC 6750 error code a challenge carries for reason.

@@ -84,6 +84,7 @@ func TestAuthorizer(t *testing.T) {
 	bobAll := "Bearer " + issue(t, s, "bob", "bob-pw", "repository:x:*", "registry:catalog:*")
 	anonTok := "Bearer " + issue(t, s, "", "", "repository:public/web:pull,push")
 	meta := "Bearer " + issue(t, s, "alice", "alice-pw", "repository:team/a:metadata_write")
+	carolPull := "Bearer " + issue(t, s, "carol", "carol-pw", "repository:pulls/x:pull")
 	tests := []struct {
 		name      string
 		path      string
@@ -121,12 +122,18 @@ func TestAuthorizer(t *testing.T) {
 		{"unknown action", "/v2/team/a/x", meta, httpapi.Access{Repository: "team/a", Actions: []httpapi.Action{"frobnicate"}}, challenged, "repository:team/a:"},
 		// Basic.
 		{"basic pull", "/v2/app/blobs/x", basic("alice", "alice-pw"), httpapi.Access{Repository: "app", Actions: accPull}, allow, ""},
-		{"basic push denied", "/v2/app/blobs/uploads/", basic("alice", "alice-pw"), httpapi.Access{Repository: "app", Actions: accPush}, denied, ""},
-		{"basic push to a missing repository denied alike", "/v2/nothere/blobs/uploads/", basic("alice", "alice-pw"), httpapi.Access{Repository: "nothere", Actions: accPush}, denied, ""},
+		{"basic push denied", "/v2/app/blobs/uploads/", basic("alice", "alice-pw"), httpapi.Access{Repository: "app", Actions: accPush}, challenged, "repository:app:push"},
+		{"basic push to a missing repository denied alike", "/v2/nothere/blobs/uploads/", basic("alice", "alice-pw"), httpapi.Access{Repository: "nothere", Actions: accPush}, challenged, "repository:nothere:push"},
 		{"basic wrong password", "/v2/app/blobs/x", basic("alice", "x"), httpapi.Access{Repository: "app", Actions: accPull}, challenged, "repository:app:pull"},
 		{"basic malformed", "/v2/app/blobs/x", "Basic !!!", httpapi.Access{Repository: "app", Actions: accPull}, challenged, "repository:app:pull"},
 		{"basic catalog", "/v2/_catalog", basic("bob", "bob-pw"), httpapi.Access{Actions: catalog}, allow, ""},
-		{"basic catalog denied", "/v2/_catalog", basic("alice", "alice-pw"), httpapi.Access{Actions: catalog}, denied, ""},
+		{"basic catalog denied", "/v2/_catalog", basic("alice", "alice-pw"), httpapi.Access{Actions: catalog}, challenged, "registry:catalog:*"},
+		// A pull-only identity listing tags: the token carries pull, the
+		// identity lacks metadata/read; the challenge names what it lacks
+		// in ACR's vocabulary, by token and by Basic alike.
+		{"bearer tags list with a pull-only identity", "/v2/pulls/x/tags/list", carolPull, httpapi.Access{Repository: "pulls/x", Actions: accPullMeta}, challenged, "repository:pulls/x:metadata_read"},
+		{"basic tags list with a pull-only identity", "/v2/pulls/x/tags/list", basic("carol", "carol-pw"), httpapi.Access{Repository: "pulls/x", Actions: accPullMeta}, challenged, "repository:pulls/x:metadata_read"},
+		{"bearer pull with a pull-only identity", "/v2/pulls/x/manifests/v1", carolPull, httpapi.Access{Repository: "pulls/x", Actions: accPull}, allow, ""},
 		{"basic acr delete", "/acr/v1/x", basic("bob", "bob-pw"), httpapi.Access{Repository: "x", Actions: []httpapi.Action{httpapi.ActionContentDelete}}, allow, ""},
 		{"basic acr deleted/read", "/acr/v1/_deleted/x/_tags", basic("bob", "bob-pw"), httpapi.Access{Repository: "x", Actions: []httpapi.Action{"deleted/read"}}, allow, ""},
 		// Other schemes count as none.
@@ -235,8 +242,8 @@ func TestRightsChangeBites(t *testing.T) {
 	// The scope map narrows: the token still says push, the authority no.
 	u := auth.Users["alice"]
 	u.Rights["team/*"] = []string{token.RightContentRead}
-	if got, _, err := check(t, s, "/v2/team/a/blobs/uploads/", tok, acc); got != denied {
-		t.Fatalf("after narrowing: %v %v", got, err)
+	if got, ch, err := check(t, s, "/v2/team/a/blobs/uploads/", tok, acc); got != challenged || ch.Scope != "repository:team/a:push" || ch.ErrorCode != "insufficient_scope" {
+		t.Fatalf("after narrowing: %v %+v %v", got, ch, err)
 	}
 	// The identity goes: its tokens get a challenge.
 	delete(auth.Users, "alice")

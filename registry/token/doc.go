@@ -67,10 +67,13 @@
 // proceed; everything else, writes and deletes above all, gets a Bearer
 // challenge naming the realm (the absolute URL of /oauth2/token), the
 // service and the exact scope, so a client's body-less probe is answered
-// 401 before anything is written. A token lacking the scope gets the same
-// challenge (insufficient scope, 401, as ACR answers); an authenticated
-// subject without the right gets 403. The repository is never looked up,
-// so no answer tells whether it exists.
+// 401 before anything is written. A token lacking the scope, and an
+// identity (by token or Basic) lacking the right, get the same challenge
+// with error="insufficient_scope" naming what they lack, in ACR's
+// vocabulary where the right is ACR's (a pull-only token listing tags:
+// "repository:NAME:metadata_read"), as ACR answers; the error body's
+// detail lists the same actions. The repository is never looked up, so no
+// answer tells whether it exists.
 //
 // Verified access tokens are cached (bounded), so the requests of one pull
 // pay for one signature check; expiry, audience and the key's presence are

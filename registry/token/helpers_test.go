@@ -46,6 +46,10 @@ func testAuthority() token.Static {
 				"app":    {token.RightContentRead, token.RightMetadataRead},
 				"team/*": {token.RightContentRead, token.RightContentWrite, token.RightMetadataRead, token.RightMetadataWrite},
 			}},
+			// carol pulls only, as ACR's _repositories_pull grants.
+			"carol": {Password: "carol-pw", Rights: map[string][]string{
+				"pulls/*": {token.RightContentRead},
+			}},
 			"bob": {Password: "bob-pw", Rights: map[string][]string{
 				"*": {token.RightContentRead, token.RightContentWrite, token.RightContentDelete,
 					token.RightMetadataRead, token.RightMetadataWrite, token.RightDeletedRead, token.RightDeletedRestore},
