@@ -220,7 +220,11 @@
 // PREFIX/*, with --source-repo then ending in /* too. The password comes
 // from --password or $REGKIT_PASSWORD and is stored in the data folder as
 // given, since the server must present it upstream; list never prints it.
-// create replaces a rule of the same name; delete leaves what was cached.
+// --cred-set names a credential set instead, which the server resolves at
+// each use: registryd reads it from its -credential-sets folder
+// (DIR/NAME/username and DIR/NAME/password), so no secret is stored in the
+// data folder. create replaces a rule of the same name; delete leaves what
+// was cached.
 //
 // # Output
 //

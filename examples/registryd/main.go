@@ -38,6 +38,7 @@ type config struct {
 	anonymousPull                *bool // nil: keep the stored setting
 	tokenLifetime                time.Duration
 	softDeleteDays               int
+	credentialSets               string
 }
 
 func env(name, def string) string {
@@ -69,6 +70,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.adminUser, "admin-user", env("REGKIT_ADMIN_USER", ""), "admin user name (password from $REGKIT_ADMIN_PASSWORD); turns credentials on")
 	anon := fs.Bool("anonymous-pull", false, "let callers without credentials pull (stored in the data folder); turns credentials on")
 	fs.IntVar(&c.softDeleteDays, "soft-delete-days", -1, "turn soft delete on, keeping deleted items restorable for N days (1-90; 0: off; unset: keep the stored setting)")
+	fs.StringVar(&c.credentialSets, "credential-sets", env("REGKIT_CREDENTIAL_SETS", ""), "folder of the cache rules' credential sets: DIR/NAME/username and DIR/NAME/password, read at each use")
 	fs.DurationVar(&c.tokenLifetime, "token-lifetime", 0, "lifetime of the access tokens the registry issues (0: the token service's default, 75m)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -104,8 +106,12 @@ func run(args []string) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	reg, err := registry.Open(c.data, registry.WithBackgroundGC(c.gcInterval), registry.WithMaxUploads(c.maxUploads),
-		registry.WithSweepInterval(c.sweepInterval), registry.WithPullRecording(c.pullInterval))
+	opts := []registry.Option{registry.WithBackgroundGC(c.gcInterval), registry.WithMaxUploads(c.maxUploads),
+		registry.WithSweepInterval(c.sweepInterval), registry.WithPullRecording(c.pullInterval)}
+	if c.credentialSets != "" {
+		opts = append(opts, registry.WithCacheCredentials(credentialSets(c.credentialSets)))
+	}
+	reg, err := registry.Open(c.data, opts...)
 	if err != nil {
 		return err
 	}
