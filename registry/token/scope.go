@@ -46,26 +46,6 @@ var claimRight = [][2]string{
 	{ClaimDeletedRestore, RightDeletedRestore},
 }
 
-// rightFor returns the right a claim action needs ("" when unknown).
-func rightFor(claim string) string {
-	for _, p := range claimRight {
-		if p[0] == claim {
-			return p[1]
-		}
-	}
-	return ""
-}
-
-// claimFor returns the claim action of a right ("" when unknown).
-func claimFor(right string) string {
-	for _, p := range claimRight {
-		if p[1] == right {
-			return p[0]
-		}
-	}
-	return ""
-}
-
 // Scope is one resource scope of a token request:
 // "repository:samples/hello:pull,push" or "registry:catalog:*".
 type Scope struct {
