@@ -107,7 +107,7 @@ func (t *tx) Get(key []byte) ([]byte, error) {
 	b.Queue(t.s.sql.get, key)
 	var vals [][]byte
 	if err := t.roundTrip("get", b, lead, func(br pgx.BatchResults) (err error) {
-		vals, err = readRows(br, 1)
+		vals, err = readRows(br, 1, 1)
 		return err
 	}); err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func (t *tx) Scan(r meta.Range, fn func(key, value []byte) bool) error {
 		}
 		var kvs [][]byte
 		if err := t.roundTrip("scan", b, lead, func(br pgx.BatchResults) (err error) {
-			kvs, err = readRows(br, 2)
+			kvs, err = readRows(br, 2, scanBatch)
 			return err
 		}); err != nil {
 			return err
@@ -327,10 +327,11 @@ func (t *tx) check(op string, key []byte, write bool) error {
 	return meta.CheckCall(backend, op, key, st, write)
 }
 
-// readRows reads the next result of br, cols bytea columns a row, into one
-// buffer and returns the values row by row, each slice's capacity clipped
-// to its length.
-func readRows(br pgx.BatchResults, cols int) ([][]byte, error) {
+// readRows reads the next result of br, at most maxRows rows of cols
+// bytea columns, and returns the values row by row. Values are copied into
+// chunks that are never reallocated, so each returned slice stays intact;
+// its capacity is clipped to its length.
+func readRows(br pgx.BatchResults, cols, maxRows int) ([][]byte, error) {
 	rows, err := br.Query()
 	if err != nil {
 		return nil, err
@@ -341,8 +342,8 @@ func readRows(br pgx.BatchResults, cols int) ([][]byte, error) {
 		binary = binary && f.Format == pgx.BinaryFormatCode
 	}
 	var (
-		arena   []byte
-		ends    []int
+		out     = make([][]byte, 0, cols*maxRows)
+		chunk   []byte
 		scratch [][]byte // for a result in text format (the simple protocol)
 		dst     []any
 	)
@@ -362,18 +363,28 @@ func readRows(br pgx.BatchResults, cols int) ([][]byte, error) {
 			vals = scratch
 		}
 		for _, v := range vals {
-			arena = append(arena, v...)
-			ends = append(ends, len(arena))
+			if len(v) > cap(chunk)-len(chunk) {
+				size := min(max(2*cap(chunk), minChunk), maxChunk)
+				if len(v) > size {
+					out = append(out, bytes.Clone(v))
+					continue
+				}
+				chunk = make([]byte, 0, size)
+			}
+			n := len(chunk)
+			chunk = append(chunk, v...)
+			out = append(out, chunk[n:len(chunk):len(chunk)])
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := make([][]byte, len(ends))
-	start := 0
-	for i, e := range ends {
-		out[i] = arena[start:e:e]
-		start = e
-	}
 	return out, nil
 }
+
+// The chunks readRows copies values into grow from minChunk to maxChunk
+// bytes; a larger value gets an allocation of its own.
+const (
+	minChunk = 512
+	maxChunk = 32 << 10
+)
