@@ -170,7 +170,7 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(meta.Tx) error) 
 			return err
 		}
 		if attempt >= s.cfg.maxRetries {
-			return fmt.Errorf("%s: update: gave up after %d attempts lost to concurrent transactions: %w: %w",
+			return fmt.Errorf("%s: gave up after %d attempts lost to concurrent transactions: %w: %w",
 				backend, attempt+1, meta.ErrConflict, err)
 		}
 		if err := s.backoff(ctx, attempt); err != nil {
