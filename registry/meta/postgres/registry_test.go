@@ -125,4 +125,3 @@ func pushBlob(ctx context.Context, t *testing.T, repo *registry.Repository, medi
 	}
 	return ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(b))}
 }
-
