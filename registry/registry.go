@@ -47,6 +47,8 @@ type Registry struct {
 	// write transaction; nil: none.
 	lockRules  atomic.Pointer[policy.LockRules]
 	settingsMu sync.Mutex
+	// sharedSeen are the settings as last read, WithSharedStore.
+	sharedSeen sharedSettings
 	// pulls gathers pulls between flushes (WithPullRecording); nil: off.
 	pulls *pullRecorder
 	// cacheRules are the cache rules in force (SetCacheRule); nil: none.
@@ -77,6 +79,9 @@ type options struct {
 	cacheTagTTL      time.Duration
 	cacheUpstream    CacheUpstreamFunc
 	cacheCredentials CacheCredentialFunc
+
+	shared        bool
+	sharedRefresh time.Duration
 }
 
 // Option configures a Registry.
@@ -162,7 +167,10 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.grace < 0 || o.uploadTTL < 0 || o.gcInterval < 0 || o.retentionInterval < 0 || o.pullInterval < 0 || o.softDeleteInterval < 0 {
+	if o.shared {
+		o.manifestCacheBytes = 0
+	}
+	if o.grace < 0 || o.uploadTTL < 0 || o.gcInterval < 0 || o.retentionInterval < 0 || o.pullInterval < 0 || o.softDeleteInterval < 0 || o.sharedRefresh < 0 {
 		return nil, errorf(ErrInvalid, "negative duration option")
 	}
 	if err := schema.Open(context.Background(), store); err != nil {
@@ -187,6 +195,15 @@ func New(blobs blob.Storage, store meta.Store, opts ...Option) (*Registry, error
 	}
 	if err := r.loadSoftDeletePolicy(context.Background()); err != nil {
 		return nil, err
+	}
+	if o.shared {
+		seen, err := r.readSharedSettings(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		r.sharedSeen = seen
+		r.bg.Add(1)
+		go r.every(o.sharedRefresh, func(ctx context.Context) { _ = r.refreshSettings(ctx) })
 	}
 	if o.gcInterval > 0 {
 		r.bg.Add(1)

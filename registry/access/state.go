@@ -207,6 +207,13 @@ func (s *Service) write(ctx context.Context, fn func(st *state) error) error {
 	return nil
 }
 
+// Reload rereads the access model from the metadata store. A Service sees
+// every change made through it at once; when other processes change the
+// model in a store they share (registry.WithSharedStore), call Reload as
+// often as the Registry refreshes its settings, so that a token created,
+// disabled or narrowed elsewhere is in force here within that interval.
+func (s *Service) Reload(ctx context.Context) error { return s.reload(ctx) }
+
 // reload reads the model from the store and publishes it.
 func (s *Service) reload(ctx context.Context) error {
 	s.mu.Lock()

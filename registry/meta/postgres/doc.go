@@ -99,9 +99,11 @@
 //   - Reads are one round trip each: the registry reads keys one after
 //     another. A multi-key Get in meta.Tx would let a pull by tag cost two
 //     round trips instead of five.
-//   - The registry's manifest cache must be off (registry.WithManifestCache(0))
-//     when several frontends write one table: it is invalidated only by its
-//     own frontend's commits.
+//   - Frontends that share one table open their Registry with
+//     registry.WithSharedStore: its manifest cache is then off (it is
+//     invalidated only by its own frontend's commits) and the settings it
+//     holds in memory are reread periodically; the access model's Reload
+//     does the same for tokens and scope maps.
 //   - A transaction's pending writes are held in memory until they are
 //     sent; a single Update writing very many bytes sends them in one
 //     batch.

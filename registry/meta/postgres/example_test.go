@@ -47,10 +47,10 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// A registry runs on it like on any meta.Store, with its manifest cache
-	// off since other frontends write too:
+	// A registry runs on it like on any meta.Store, declared shared since
+	// other frontends write too (no manifest cache, settings reread):
 	//
-	//	reg, err := registry.New(sharedBlobs, s, registry.WithManifestCache(0))
+	//	reg, err := registry.New(sharedBlobs, s, registry.WithSharedStore(0))
 }
 
 // Run a Store on a pool the host already has. Close leaves the pool open.

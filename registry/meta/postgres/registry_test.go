@@ -30,7 +30,7 @@ func TestRegistryFrontends(t *testing.T) {
 		s := open(t, table)
 		t.Cleanup(func() { s.Close() })
 		// Each frontend is one writer among several: no manifest cache.
-		r, err := registry.New(blobs, s, registry.WithManifestCache(0))
+		r, err := registry.New(blobs, s, registry.WithSharedStore(0))
 		if err != nil {
 			t.Fatalf("registry.New: %v", err)
 		}
