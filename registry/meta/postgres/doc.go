@@ -32,7 +32,16 @@
 // runs fn again on a new one, after a random pause that doubles its limit
 // each time (1 ms to 128 ms), up to [WithMaxRetries] times (default 10).
 // Then it gives up with an error wrapping meta.ErrConflict and the last
-// failure. fn must therefore have no effect outside the transaction, as
+// failure.
+//
+// Retries alone can starve a transaction that keeps meeting others on hot
+// keys (a blob's reference count, which every push of a shared layer
+// changes). So every Update holds the table's writers' gate, an advisory
+// lock taken shared in its first round trip and given back after COMMIT;
+// an Update that has lost three times takes the gate exclusively, in a
+// round trip of its own before BEGIN, waits for the writers in flight, and
+// runs alone with a snapshot taken after them: it cannot lose again. The
+// shared gate costs no round trip; Views take none. fn must therefore have no effect outside the transaction, as
 // meta.Store already requires. A round trip that fails in any other way
 // (the connection broke, the server refused or failed the statement) ends
 // the transaction with an error wrapping meta.ErrUnavailable and the

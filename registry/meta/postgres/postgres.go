@@ -165,7 +165,10 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(meta.Tx) error) 
 	}
 	defer s.running.Done()
 	for attempt := 0; ; attempt++ {
-		retry, err := s.attempt(ctx, writable, fn)
+		// After escalateAfter lost attempts an Update runs alone: it waits
+		// for the writers in flight and holds new ones back, so hot keys
+		// cannot starve it.
+		retry, err := s.attempt(ctx, writable, writable && attempt >= escalateAfter, fn)
 		if !retry {
 			return err
 		}
@@ -185,8 +188,8 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(meta.Tx) error) 
 // attempt runs fn once on a new transaction and ends it. retry reports that
 // PostgreSQL aborted the transaction to keep it serializable (err is that
 // failure); fn may run again.
-func (s *Store) attempt(ctx context.Context, writable bool, fn func(meta.Tx) error) (retry bool, err error) {
-	t := &tx{s: s, ctx: ctx, writable: writable}
+func (s *Store) attempt(ctx context.Context, writable bool, exclusive bool, fn func(meta.Tx) error) (retry bool, err error) {
+	t := &tx{s: s, ctx: ctx, writable: writable, exclusive: exclusive}
 	// The deferred end also runs when fn panics: the transaction is rolled
 	// back and its connection released before the panic goes on.
 	defer t.end()
@@ -211,6 +214,10 @@ func (s *Store) attempt(ctx context.Context, writable bool, fn func(meta.Tx) err
 	}
 	return false, nil
 }
+
+// escalateAfter is how many attempts an Update may lose to concurrent
+// transactions before it takes the writers' gate exclusively.
+const escalateAfter = 3
 
 // backoff waits before retry attempt+1: a random time up to a limit that
 // doubles with each attempt, from 1 ms to 128 ms, so transactions that

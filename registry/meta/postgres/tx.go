@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"time"
 
@@ -28,6 +29,32 @@ type statements struct {
 	commit, rollback    string
 	get, upsert, delete string
 	scan                [2][2]string // [reverse][has an upper bound]
+
+	// gateKey is the advisory lock of the table's writers (see gate).
+	gateKey int64
+}
+
+// The writers' gate: every Update holds the table's advisory lock, shared,
+// from its first statement to after its COMMIT, so a transaction that
+// keeps losing to others can take it exclusively and run alone (see
+// escalateAfter). They are session locks: they outlive COMMIT and ROLLBACK
+// and are given back explicitly (or die with the connection). A shared
+// lock rides in the first round trip; an exclusive one takes a round trip
+// of its own before BEGIN, so that the transaction's snapshot is taken
+// after every writer in flight has committed.
+const (
+	gateShared      = "SELECT pg_advisory_lock_shared($1)"
+	gateExclusive   = "SELECT pg_advisory_lock($1)"
+	ungateShared    = "SELECT pg_advisory_unlock_shared($1)"
+	ungateExclusive = "SELECT pg_advisory_unlock($1)"
+)
+
+// gateKeyOf derives the advisory lock key of a table (FNV-1a of a name
+// space and the table's name).
+func gateKeyOf(table string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("regkit meta/postgres writers\x00" + table))
+	return int64(h.Sum64())
 }
 
 func newStatements(table string) statements {
@@ -49,7 +76,8 @@ func newStatements(table string) statements {
 		get:      "SELECT v FROM " + t + " WHERE k = $1",
 		upsert: "INSERT INTO " + t + " (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[])" +
 			" ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
-		delete: "DELETE FROM " + t + " WHERE k = ANY($1::bytea[])",
+		delete:  "DELETE FROM " + t + " WHERE k = ANY($1::bytea[])",
+		gateKey: gateKeyOf(table),
 		scan: [2][2]string{
 			{scan(false, "ASC"), scan(true, "ASC")},
 			{scan(false, "DESC"), scan(true, "DESC")},
@@ -76,6 +104,11 @@ type tx struct {
 	// context here cannot make it outlive the call.
 	ctx      context.Context
 	writable bool
+	// exclusive: this attempt takes the writers' gate exclusively.
+	exclusive bool
+	// gated: the connection holds the writers' gate (shared or exclusive)
+	// and must give it back before it returns to the pool.
+	gated bool
 
 	conn      *pgxpool.Conn // nil until the first round trip
 	begun     bool          // BEGIN has been sent
@@ -213,6 +246,13 @@ func (t *tx) batch() (b *pgx.Batch, lead int) {
 	if !t.begun {
 		if t.writable {
 			b.Queue(t.s.sql.beginRW)
+			if !t.exclusive {
+				// In the transaction's first statement: a shared request
+				// waits only behind an exclusive holder, whose commit the
+				// snapshot then misses (a conflict and a retry at worst).
+				b.Queue(gateShared, t.s.sql.gateKey)
+				t.gated = true // held once the round trip succeeds; end checks
+			}
 		} else {
 			b.Queue(t.s.sql.beginRO)
 		}
@@ -259,6 +299,14 @@ func (t *tx) roundTrip(op string, b *pgx.Batch, lead int, read func(pgx.BatchRes
 			return t.fail(op, err)
 		}
 		t.conn = c
+		if t.writable && t.exclusive {
+			// One round trip of its own, before BEGIN: the snapshot is then
+			// taken after every other writer has finished.
+			t.gated = true
+			if _, err := t.conn.Exec(t.ctx, gateExclusive, t.s.sql.gateKey); err != nil {
+				return t.fail(op, err)
+			}
+		}
 	}
 	br := t.conn.SendBatch(t.ctx, b)
 	var err error
@@ -292,15 +340,32 @@ func (t *tx) commit() error {
 	}
 	b, lead := t.batch()
 	b.Queue(t.s.sql.commit)
+	gated := t.gated
+	if gated {
+		b.Queue(t.ungate(), t.s.sql.gateKey)
+	}
 	err := t.roundTrip("commit", b, lead, func(br pgx.BatchResults) error {
 		tag, err := br.Exec()
 		if err == nil && tag.String() != "COMMIT" {
 			err = fmt.Errorf("server ended the transaction with %s", tag)
 		}
+		if err == nil && gated {
+			if _, err := br.Exec(); err == nil {
+				t.gated = false
+			}
+		}
 		return err
 	})
 	t.committed = err == nil
 	return err
+}
+
+// ungate is the statement that gives the writers' gate back.
+func (t *tx) ungate() string {
+	if t.exclusive {
+		return ungateExclusive
+	}
+	return ungateShared
 }
 
 // end marks the transaction over, rolls it back unless it committed, and
@@ -312,10 +377,35 @@ func (t *tx) end() {
 		return
 	}
 	pc := t.conn.Conn().PgConn()
-	if !t.committed && !pc.IsClosed() && pc.TxStatus() != 'I' {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), rollbackTimeout)
-		_, _ = t.conn.Exec(ctx, t.s.sql.rollback)
-		cancel()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), rollbackTimeout)
+	defer cancel()
+	// ROLLBACK (unless the transaction ended) and the gate's release go in
+	// one round trip. The session lock outlives the transaction: unless the
+	// server confirms its release, the connection is closed (which frees
+	// it) rather than pooled holding it. (A lock request that never got its
+	// answer is handled the same way: unlocking a lock not held answers
+	// false.)
+	b := &pgx.Batch{}
+	rollback := !t.committed && !pc.IsClosed() && pc.TxStatus() != 'I'
+	if rollback {
+		b.Queue(t.s.sql.rollback)
+	}
+	if t.gated && !pc.IsClosed() {
+		b.Queue(t.ungate(), t.s.sql.gateKey)
+	}
+	if b.Len() > 0 {
+		br := t.conn.SendBatch(ctx, b)
+		if rollback {
+			_, _ = br.Exec()
+		}
+		if t.gated {
+			var released bool
+			if err := br.QueryRow().Scan(&released); err != nil || !released {
+				_ = br.Close()
+				_ = pc.Close(ctx)
+			}
+		}
+		_ = br.Close()
 	}
 	t.conn.Release()
 	t.conn = nil
