@@ -24,8 +24,18 @@ func open(tb testing.TB, c *container.Client, opts ...azure.Option) *azure.Store
 func TestConformance(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) (blob.Storage, func() blob.Storage) {
 		c := newContainer(t)
-		name := c.URL()
-		s := open(t, c, azure.WithPrefix("reg"))
-		return s, func() blob.Storage { return open(t, containerClient(t, containerName(name)), azure.WithPrefix("reg")) }
+		name := containerName(c.URL())
+		return open(t, c, azure.WithPrefix("reg")), func() blob.Storage { return open(t, containerClient(t, name), azure.WithPrefix("reg")) }
+	})
+}
+
+// TestConformanceSmallBlocks runs the suite with the smallest block size,
+// so that most uploads stage several blocks and commit by copy.
+func TestConformanceSmallBlocks(t *testing.T) {
+	opts := []azure.Option{azure.WithPrefix("a/b"), azure.WithBlockSize(64 << 10)}
+	blobtest.Run(t, func(t *testing.T) (blob.Storage, func() blob.Storage) {
+		c := newContainer(t)
+		name := containerName(c.URL())
+		return open(t, c, opts...), func() blob.Storage { return open(t, containerClient(t, name), opts...) }
 	})
 }
