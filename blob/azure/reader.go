@@ -5,7 +5,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azb "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/opencontainers/go-digest"
@@ -113,5 +112,3 @@ func (r *reader) Close() error {
 	}
 	return nil
 }
-
-var _ = azcore.ETagAny

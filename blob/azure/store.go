@@ -2,8 +2,6 @@ package azure
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -126,7 +124,8 @@ func New(ctx context.Context, c *container.Client, opts ...Option) (*Store, erro
 // Open returns a Store on the container containerName of the Blob service
 // at serviceURL (such as "https://ACCOUNT.blob.core.windows.net/"), creating
 // the container if needed. cred is an azcore.TokenCredential, a
-// *container.SharedKeyCredential (from azblob.NewSharedKeyCredential), or
+// *service.SharedKeyCredential (azblob.NewSharedKeyCredential and
+// service.NewSharedKeyCredential make one), or
 // nil for a serviceURL that carries a SAS token; anything else is ErrInvalid.
 func Open(ctx context.Context, serviceURL, containerName string, cred any, opts ...Option) (*Store, error) {
 	o, err := applyOptions(opts)
@@ -396,9 +395,3 @@ func (s *Store) reap(ctx context.Context, d digest.Digest, etag azcore.ETag) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// errStop ends a listing early without an error of its own.
-var errStop = errors.New("stop")
-
-// describe is for messages.
-func describe(d digest.Digest, size int64) string { return fmt.Sprintf("%s (%d bytes)", d, size) }
