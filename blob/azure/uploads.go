@@ -1,0 +1,77 @@
+package azure
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/regkit/regkit/blob"
+)
+
+// Abort implements blob.Ingester: it deletes the upload blob, which fails
+// while a Writer holds its lease.
+func (s *Store) Abort(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := blob.CheckUploadID(id); err != nil {
+		return err
+	}
+	_, err := s.blockBlob(s.uploadName(id)).Delete(ctx, nil)
+	switch {
+	case err == nil:
+		return nil
+	case notFound(err):
+		return errorf(blob.ErrNotFound, "upload %s", id)
+	case isLeaseConflict(err):
+		return errorf(blob.ErrConflict, "upload %s is held by a writer: %w", id, err)
+	}
+	return classify("abort upload "+id, err)
+}
+
+// Uploads implements blob.UploadLister. Size is what the upload held at
+// its last Close (bytes an open Writer has not saved yet are not counted),
+// UpdatedAt the upload blob's last modification.
+func (s *Store) Uploads(ctx context.Context, fn func(blob.UploadInfo) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	root := s.prefix + "uploads/"
+	pager := s.c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
+		Prefix:  &root,
+		Include: container.ListBlobsInclude{Metadata: true},
+	})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return classify("list uploads", err)
+		}
+		for _, it := range page.Segment.BlobItems {
+			if it == nil || it.Name == nil || it.Properties == nil {
+				continue
+			}
+			id := strings.TrimPrefix(*it.Name, root)
+			if blob.CheckUploadID(id) != nil {
+				continue
+			}
+			u := blob.UploadInfo{ID: id, Size: deref(it.Properties.ContentLength), UpdatedAt: deref(it.Properties.LastModified)}
+			if t, err := time.Parse(time.RFC3339Nano, meta(it.Metadata, mdStarted)); err == nil {
+				u.StartedAt = t
+			} else {
+				u.StartedAt = deref(it.Properties.CreationTime)
+			}
+			if u.UpdatedAt.Before(u.StartedAt) {
+				u.UpdatedAt = u.StartedAt
+			}
+			if err := fn(u); err != nil {
+				return err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
