@@ -5,7 +5,8 @@
 // Storage is keyed by digest alone and knows nothing of repositories, tags,
 // manifests or HTTP; the registry package adds those. Backends live in
 // sub-packages: blob/memory (tests and harnesses), blob/fs (the embedded
-// default). blob/blobtest is the conformance suite every backend runs in one
+// default), and blob/azure (an Azure Blob Storage container, a nested
+// module). blob/blobtest is the conformance suite every backend runs in one
 // line.
 //
 // Helpers for code on either side of the interface:
@@ -20,4 +21,6 @@
 //   - [NewUploadID] and [CheckUploadID] make and check upload IDs that are
 //     safe as file names and object keys.
 //   - [Copy] is io.Copy with a context and 1 MiB chunks.
+//   - [MarshalHashState] and [RestoreHashState] save and restore an
+//     upload's running hash, so durable backends resume without re-reading.
 package blob

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -80,32 +79,6 @@ func blockID(nonce [16]byte, off int64) string {
 func newLeaseID() string {
 	n := newNonce()
 	return fmt.Sprintf("%x-%x-%x-%x-%x", n[0:4], n[4:6], n[6:8], n[8:10], n[10:16])
-}
-
-// marshalHash returns h's state, or nil if h cannot marshal it.
-func marshalHash(h hash.Hash) []byte {
-	m, ok := h.(encoding.BinaryMarshaler)
-	if !ok {
-		return nil
-	}
-	b, err := m.MarshalBinary()
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-// restoreHash returns a hash of alg in the state b, or false.
-func restoreHash(alg digest.Algorithm, b []byte) (hash.Hash, bool) {
-	if len(b) == 0 || !alg.Available() {
-		return nil, false
-	}
-	h := alg.Hash()
-	u, ok := h.(encoding.BinaryUnmarshaler)
-	if !ok || u.UnmarshalBinary(b) != nil {
-		return nil, false
-	}
-	return h, true
 }
 
 // Writer implements blob.Ingester: it creates the upload blob, empty, with
@@ -229,7 +202,7 @@ func (w *writer) load(ctx context.Context) error {
 	length := deref(p.ContentLength)
 	state, _ := base64.StdEncoding.DecodeString(meta(p.Metadata, mdHash))
 	covered, _ := strconv.ParseInt(meta(p.Metadata, mdSize), 10, 64)
-	h, ok := restoreHash(w.alg, state)
+	h, ok := blob.RestoreHashState(w.alg, state)
 	if !ok || covered != length {
 		// No usable state (written by something else): hash the content.
 		h = w.alg.Hash()
@@ -271,7 +244,7 @@ func (s *Store) hashBlob(ctx context.Context, bc *blockblob.Client, h hash.Hash,
 // be stable (w.op held, or before the Writer is shared).
 func (w *writer) metadata() map[string]*string {
 	w.st.Lock()
-	state := marshalHash(w.h)
+	state := blob.MarshalHashState(w.h)
 	size := w.size
 	w.st.Unlock()
 	started := w.started.UTC().Format(time.RFC3339Nano)

@@ -121,7 +121,7 @@ func (s *Store) pump(ctx context.Context, k *sink, h hash.Hash, off int64, r io.
 		sinceCkpt += int64(pc.n)
 		var hd hashed
 		if ckpt != nil && sinceCkpt >= checkpointEvery {
-			hd.state = marshalHash(h)
+			hd.state = blob.MarshalHashState(h)
 			sinceCkpt = 0
 		}
 		p.hashed <- hd

@@ -2,9 +2,7 @@ package fs
 
 import (
 	"bytes"
-	"encoding"
 	"encoding/binary"
-	"hash"
 	"hash/crc32"
 	"io"
 	"time"
@@ -33,32 +31,6 @@ type checkpoint struct {
 	// bootID); zero if unknown. The bytes it covers were written, not
 	// synced: only in the same boot is the page cache known to hold them.
 	boot [16]byte
-}
-
-// marshalHash returns h's state, or nil if h cannot marshal it.
-func marshalHash(h hash.Hash) []byte {
-	m, ok := h.(encoding.BinaryMarshaler)
-	if !ok {
-		return nil
-	}
-	b, err := m.MarshalBinary()
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-// restoreHash returns a hash of alg in the state b, or false.
-func restoreHash(alg digest.Algorithm, b []byte) (hash.Hash, bool) {
-	if len(b) == 0 || !alg.Available() {
-		return nil, false
-	}
-	h := alg.Hash()
-	u, ok := h.(encoding.BinaryUnmarshaler)
-	if !ok || u.UnmarshalBinary(b) != nil {
-		return nil, false
-	}
-	return h, true
 }
 
 // encode lays c out as one slot:

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/blob"
 )
 
 // FuzzDecodeSlot: a state-file slot is read back after crashes and power
@@ -18,7 +20,7 @@ import (
 func FuzzDecodeSlot(f *testing.F) {
 	h := sha256.New()
 	h.Write([]byte("hello"))
-	c := checkpoint{seq: 3, offset: 5, alg: digest.SHA256, hash: marshalHash(h),
+	c := checkpoint{seq: 3, offset: 5, alg: digest.SHA256, hash: blob.MarshalHashState(h),
 		started: time.Unix(0, 1700000000123456789), boot: [16]byte{9, 8, 7}}
 	good := c.encode()
 	f.Add(good)

@@ -142,7 +142,7 @@ func (s *Store) resume(ctx context.Context, id string) (*writer, error) {
 	// file kept its length. Then the file is hashed from the start, and a
 	// Commit checks the bytes it really holds.
 	from := int64(0)
-	if h, restored := restoreHash(c.alg, c.hash); ok && restored && c.offset <= size && c.boot == s.boot {
+	if h, restored := blob.RestoreHashState(c.alg, c.hash); ok && restored && c.offset <= size && c.boot == s.boot {
 		w.h, from = h, c.offset
 	} else {
 		w.h = w.alg.Hash()

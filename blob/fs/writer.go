@@ -170,7 +170,7 @@ func writeHashed(k *sink, h hash.Hash, off int64, p []byte) error {
 // checkpoint saves the hash state for the current offset.
 func (w *writer) checkpoint() error {
 	w.seq++
-	c := checkpoint{seq: w.seq, offset: w.off, alg: w.alg, hash: marshalHash(w.h), started: w.started, boot: w.s.boot}
+	c := checkpoint{seq: w.seq, offset: w.off, alg: w.alg, hash: blob.MarshalHashState(w.h), started: w.started, boot: w.s.boot}
 	if err := writeCheckpoint(w.sf, c); err != nil {
 		return err
 	}
