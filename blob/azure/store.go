@@ -302,6 +302,29 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 		return err
 	}
 	root := s.prefix + "blobs/"
+	return s.list(ctx, root, "list blobs", func(it *container.BlobItem) error {
+		if meta(it.Metadata, mdDeleted) != "" {
+			return nil
+		}
+		alg, enc, ok := strings.Cut(strings.TrimPrefix(*it.Name, root), "/")
+		if !ok {
+			return nil
+		}
+		d, err := blob.ParseDigest(alg + ":" + enc)
+		if err != nil {
+			return nil
+		}
+		fallback := it.Properties.CreationTime
+		if fallback == nil {
+			fallback = it.Properties.LastModified
+		}
+		return fn(blob.Info{Digest: d, Size: deref(it.Properties.ContentLength), CreatedAt: createdAt(it.Metadata, fallback)})
+	})
+}
+
+// list calls fn for every blob under root with its metadata and
+// properties, page by page, stopping at fn's first error or when ctx ends.
+func (s *Store) list(ctx context.Context, root, what string, fn func(*container.BlobItem) error) error {
 	pager := s.c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
 		Prefix:  &root,
 		Include: container.ListBlobsInclude{Metadata: true},
@@ -309,26 +332,13 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return classify("list blobs", err)
+			return classify(what, err)
 		}
 		for _, it := range page.Segment.BlobItems {
-			if it == nil || it.Name == nil || it.Properties == nil || meta(it.Metadata, mdDeleted) != "" {
+			if it == nil || it.Name == nil || it.Properties == nil {
 				continue
 			}
-			alg, enc, ok := strings.Cut(strings.TrimPrefix(*it.Name, root), "/")
-			if !ok {
-				continue
-			}
-			d, err := blob.ParseDigest(alg + ":" + enc)
-			if err != nil {
-				continue
-			}
-			fallback := it.Properties.CreationTime
-			if fallback == nil {
-				fallback = it.Properties.LastModified
-			}
-			info := blob.Info{Digest: d, Size: deref(it.Properties.ContentLength), CreatedAt: createdAt(it.Metadata, fallback)}
-			if err := fn(info); err != nil {
+			if err := fn(it); err != nil {
 				return err
 			}
 		}

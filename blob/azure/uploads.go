@@ -39,39 +39,20 @@ func (s *Store) Uploads(ctx context.Context, fn func(blob.UploadInfo) error) err
 		return err
 	}
 	root := s.prefix + "uploads/"
-	pager := s.c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
-		Prefix:  &root,
-		Include: container.ListBlobsInclude{Metadata: true},
+	return s.list(ctx, root, "list uploads", func(it *container.BlobItem) error {
+		id := strings.TrimPrefix(*it.Name, root)
+		if blob.CheckUploadID(id) != nil {
+			return nil
+		}
+		u := blob.UploadInfo{ID: id, Size: deref(it.Properties.ContentLength), UpdatedAt: deref(it.Properties.LastModified)}
+		if t, err := time.Parse(time.RFC3339Nano, meta(it.Metadata, mdStarted)); err == nil {
+			u.StartedAt = t
+		} else {
+			u.StartedAt = deref(it.Properties.CreationTime)
+		}
+		if u.UpdatedAt.Before(u.StartedAt) {
+			u.UpdatedAt = u.StartedAt
+		}
+		return fn(u)
 	})
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return classify("list uploads", err)
-		}
-		for _, it := range page.Segment.BlobItems {
-			if it == nil || it.Name == nil || it.Properties == nil {
-				continue
-			}
-			id := strings.TrimPrefix(*it.Name, root)
-			if blob.CheckUploadID(id) != nil {
-				continue
-			}
-			u := blob.UploadInfo{ID: id, Size: deref(it.Properties.ContentLength), UpdatedAt: deref(it.Properties.LastModified)}
-			if t, err := time.Parse(time.RFC3339Nano, meta(it.Metadata, mdStarted)); err == nil {
-				u.StartedAt = t
-			} else {
-				u.StartedAt = deref(it.Properties.CreationTime)
-			}
-			if u.UpdatedAt.Before(u.StartedAt) {
-				u.UpdatedAt = u.StartedAt
-			}
-			if err := fn(u); err != nil {
-				return err
-			}
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
