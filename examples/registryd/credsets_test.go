@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
-
-	"github.com/opencontainers/go-digest"
 
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/httpapi"
@@ -82,20 +78,7 @@ func TestCacheRuleWithCredentialSet(t *testing.T) {
 	up := registrytest.NewWith(t, registrytest.Options{HTTP: []httpapi.Option{
 		httpapi.WithAuthorizer(httpapi.StaticCredentials("upstream", map[string]string{"puller": "pw"}, false)),
 	}})
-	repo, err := up.Registry.Repository(ctx, "library/hello")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := []byte(`{"os":"linux","architecture":"amd64"}`)
-	if _, err := repo.Blobs().Put(ctx, digest.FromBytes(cfg), int64(len(cfg)), bytes.NewReader(cfg)); err != nil {
-		t.Fatal(err)
-	}
-	m := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` +
-		digest.FromBytes(cfg).String() + `","size":` + strconv.Itoa(len(cfg)) + `},"layers":[]}`)
-	desc, err := repo.Manifests().Put(ctx, m, registry.PutOptions{Tag: "v1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	desc := seedUpstream(t, up)
 
 	sets := t.TempDir()
 	writeSet(t, sets, "hub", "puller", "wrong")

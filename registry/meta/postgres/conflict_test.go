@@ -29,6 +29,32 @@ func increment(ctx context.Context, s meta.Store, key []byte) error {
 	})
 }
 
+// countConcurrently runs perStore goroutines on each Store, each calling
+// increment incs times on the key keyOf(store, worker, n) picks, and fails
+// the test on the first error.
+func countConcurrently(t *testing.T, stores []*postgres.Store, perStore, incs int, keyOf func(i, w, n int) []byte) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(stores)*perStore)
+	for i, s := range stores {
+		for w := range perStore {
+			wg.Go(func() {
+				for n := range incs {
+					if err := increment(t.Context(), s, keyOf(i, w, n)); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
 // TestTwoStoresCounter increments shared counters from goroutines of two
 // Stores on one table, as two registry frontends would: serializable
 // Updates, retried on conflict, lose no increment.
@@ -43,27 +69,8 @@ func TestTwoStoresCounter(t *testing.T) {
 	}
 	const perStore, incs = 3, 30
 	keys := [][]byte{[]byte("count/x"), []byte("count/y")}
-	var wg sync.WaitGroup
-	errs := make(chan error, len(stores)*perStore)
-	for i, s := range stores {
-		for w := range perStore {
-			wg.Go(func() {
-				for n := range incs {
-					// Each worker alternates, so workers of both stores
-					// collide on both keys.
-					if err := increment(t.Context(), s, keys[(i+w+n)%2]); err != nil {
-						errs <- err
-						return
-					}
-				}
-			})
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	// Each worker alternates, so workers of both stores collide on both keys.
+	countConcurrently(t, stores, perStore, incs, func(i, w, n int) []byte { return keys[(i+w+n)%2] })
 	total := 0
 	for _, k := range keys {
 		n, err := strconv.Atoi(get(t, stores[1], string(k)))
@@ -212,25 +219,7 @@ func TestHotKeyNeverStarves(t *testing.T) {
 	}
 	const perStore, incs = 4, 25
 	key := []byte("count/hot")
-	var wg sync.WaitGroup
-	errs := make(chan error, len(stores)*perStore)
-	for _, s := range stores {
-		for range perStore {
-			wg.Go(func() {
-				for range incs {
-					if err := increment(t.Context(), s, key); err != nil {
-						errs <- err
-						return
-					}
-				}
-			})
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	countConcurrently(t, stores, perStore, incs, func(int, int, int) []byte { return key })
 	if got, want := get(t, stores[0], string(key)), strconv.Itoa(len(stores)*perStore*incs); got != want {
 		t.Fatalf("counter = %s, want %s", got, want)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	blobmemory "github.com/regkit/regkit/blob/memory"
 	"github.com/regkit/regkit/registry"
 )
 
@@ -28,19 +27,7 @@ import (
 // metadata store, holds across processes.
 func TestCollectorsAcrossFrontends(t *testing.T) {
 	ctx := t.Context()
-	table := uniqueTable(t)
-	blobs := blobmemory.New()
-	frontend := func() *registry.Registry {
-		t.Helper()
-		s := open(t, table)
-		t.Cleanup(func() { s.Close() })
-		r, err := registry.New(blobs, s, registry.WithSharedStore(0), registry.WithGracePeriod(200*time.Millisecond))
-		if err != nil {
-			t.Fatalf("registry.New: %v", err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r
-	}
+	frontend := frontends(t, registry.WithGracePeriod(200*time.Millisecond))
 	fronts := []*registry.Registry{frontend(), frontend(), frontend()}
 	dur := 2 * time.Second
 	if testing.Short() {

@@ -17,26 +17,32 @@ import (
 	"github.com/regkit/regkit/registry"
 )
 
-// TestRegistryFrontends runs a registry on the PostgreSQL store: one
-// frontend pushes blobs and a manifest, tags it and reads it back; a
-// second frontend, with its own Store on the same table and the same
-// blobs, sees all of it and deletes it; the first sees the deletion.
-func TestRegistryFrontends(t *testing.T) {
-	ctx := t.Context()
+// frontends returns a function that opens one more registry frontend on a
+// table and a blob store of this test's own: each with its own Store, all
+// declared shared (registry.WithSharedStore), with opts.
+func frontends(t *testing.T, opts ...registry.Option) func() *registry.Registry {
 	table := uniqueTable(t)
 	blobs := blobmemory.New()
-	frontend := func() *registry.Registry {
+	return func() *registry.Registry {
 		t.Helper()
 		s := open(t, table)
 		t.Cleanup(func() { s.Close() })
-		// Each frontend is one writer among several: no manifest cache.
-		r, err := registry.New(blobs, s, registry.WithSharedStore(0))
+		r, err := registry.New(blobs, s, append([]registry.Option{registry.WithSharedStore(0)}, opts...)...)
 		if err != nil {
 			t.Fatalf("registry.New: %v", err)
 		}
 		t.Cleanup(func() { r.Close() })
 		return r
 	}
+}
+
+// TestRegistryFrontends runs a registry on the PostgreSQL store: one
+// frontend pushes blobs and a manifest, tags it and reads it back; a
+// second frontend, with its own Store on the same table and the same
+// blobs, sees all of it and deletes it; the first sees the deletion.
+func TestRegistryFrontends(t *testing.T) {
+	ctx := t.Context()
+	frontend := frontends(t)
 	first := frontend()
 
 	repo, err := first.Repository(ctx, "team/app")
