@@ -71,8 +71,8 @@
 // marked ETag), and Delete retries the removal after marking, so whichever
 // of the last reader and the deleter comes second removes the blob. A
 // reader that dies without Close leaves its snapshot, and the marked blob
-// stays (invisible) until it is deleted by hand; a collector could remove
-// marked blobs whose snapshots are older than any reader lives.
+// stays (invisible); [Store.Reap], run now and then, removes snapshots
+// older than any reader lives and the marked blobs they alone pinned.
 //
 // RedirectURL signs a read-only SAS URL of the blob (a service SAS with a
 // shared key, a user-delegation SAS with a token credential and a service
