@@ -54,7 +54,11 @@
 // without downtime: older keys keep verifying until every token they signed
 // has expired, then the next rotation deletes them. RemoveKey drops a
 // retired key at once. Services sharing a folder pick up each other's new
-// keys when they first see their kid.
+// keys when they first see their kid. WithKeyState keeps the keys in a
+// registry's metadata store instead (registry.State), so the frontends of a
+// registry on a shared store (registry/meta/postgres) need no shared
+// folder: they sign with the same newest key and verify each other's
+// tokens.
 //
 // # Enforcement
 //

@@ -11,9 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,8 +69,8 @@ type KeyInfo struct {
 // newer one is made and is dropped once every token it signed has expired
 // (retired + the longest token lifetime).
 type keyring struct {
-	dir string // "" keeps keys in memory only
-	alg Algorithm
+	store keyStore // nil keeps keys in memory only
+	alg   Algorithm
 
 	// io serializes the folder's readers and writers, so that a reload
 	// never installs a listing older than a concurrent rotation.
@@ -146,7 +144,7 @@ func (kr *keyring) load(now time.Time) error {
 	defer kr.io.Unlock()
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
-	if kr.dir == "" {
+	if kr.store == nil {
 		if len(kr.keys) == 0 {
 			k, err := newKey(kr.alg, now)
 			if err != nil {
@@ -156,10 +154,7 @@ func (kr *keyring) load(now time.Time) error {
 		}
 		return nil
 	}
-	if err := os.MkdirAll(kr.dir, 0o700); err != nil {
-		return fmt.Errorf("token: key folder: %w: %w", errdef.ErrUnavailable, err)
-	}
-	keys, err := readKeys(kr.dir)
+	keys, err := kr.store.read()
 	if err != nil {
 		return err
 	}
@@ -170,7 +165,7 @@ func (kr *keyring) load(now time.Time) error {
 		if err != nil {
 			return err
 		}
-		if err := writeKey(kr.dir, k); err != nil {
+		if err := kr.store.write(k); err != nil {
 			return err
 		}
 		kr.keys = []*key{k}
@@ -210,37 +205,50 @@ func readKey(path, kid string) (*key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token: read key: %w: %w", errdef.ErrUnavailable, err)
 	}
+	return decodeKey("key file "+path, kid, b)
+}
+
+// decodeKey parses a key as encodeKey writes it; what names it in errors.
+func decodeKey(what, kid string, b []byte) (*key, error) {
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != pemType {
-		return nil, fmt.Errorf("token: key file %s: no %s block: %w", path, pemType, errdef.ErrInvalid)
+		return nil, fmt.Errorf("token: %s: no %s block: %w", what, pemType, errdef.ErrInvalid)
 	}
 	created, err := time.Parse(time.RFC3339Nano, blk.Headers[pemCreated])
 	if err != nil {
-		return nil, fmt.Errorf("token: key file %s: %s header: %w: %w", path, pemCreated, errdef.ErrInvalid, err)
+		return nil, fmt.Errorf("token: %s: %s header: %w: %w", what, pemCreated, errdef.ErrInvalid, err)
 	}
 	p, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("token: key file %s: %w: %w", path, errdef.ErrInvalid, err)
+		return nil, fmt.Errorf("token: %s: %w: %w", what, errdef.ErrInvalid, err)
 	}
 	signer, ok := p.(crypto.Signer)
 	if !ok {
-		return nil, fmt.Errorf("token: key file %s: type %T: %w", path, p, errdef.ErrUnsupported)
+		return nil, fmt.Errorf("token: %s: type %T: %w", what, p, errdef.ErrUnsupported)
 	}
 	return makeKey(kid, signer, created)
+}
+
+// encodeKey renders k as a PKCS#8 PEM block with its creation time.
+func encodeKey(k *key) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(k.priv)
+	if err != nil {
+		return nil, fmt.Errorf("token: encode key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{
+		Type:    pemType,
+		Headers: map[string]string{pemCreated: k.created.Format(time.RFC3339Nano)},
+		Bytes:   der,
+	}), nil
 }
 
 // writeKey stores k in dir with mode 0600: a temporary file, synced, then
 // renamed into place and the folder synced.
 func writeKey(dir string, k *key) error {
-	der, err := x509.MarshalPKCS8PrivateKey(k.priv)
+	data, err := encodeKey(k)
 	if err != nil {
-		return fmt.Errorf("token: encode key: %w", err)
+		return err
 	}
-	data := pem.EncodeToMemory(&pem.Block{
-		Type:    pemType,
-		Headers: map[string]string{pemCreated: k.created.Format(time.RFC3339Nano)},
-		Bytes:   der,
-	})
 	f, err := os.CreateTemp(dir, ".key-*")
 	if err != nil {
 		return fmt.Errorf("token: write key: %w: %w", errdef.ErrUnavailable, err)
@@ -287,7 +295,7 @@ func syncDir(dir string) error {
 // sharing the folder signs with the newest key.
 func (kr *keyring) signerAt(now time.Time) *key {
 	kr.mu.RLock()
-	stale := kr.dir != "" && now.Sub(kr.lastReload) >= time.Minute
+	stale := kr.store != nil && now.Sub(kr.lastReload) >= time.Minute
 	kr.mu.RUnlock()
 	if stale {
 		kr.reload(now, time.Minute)
@@ -327,7 +335,7 @@ func (kr *keyring) reloadFor(kid string, now time.Time) *key {
 // reports whether it read. A folder that cannot be read keeps the keys
 // already known.
 func (kr *keyring) reload(now time.Time, every time.Duration) bool {
-	if kr.dir == "" {
+	if kr.store == nil {
 		return false
 	}
 	kr.mu.Lock()
@@ -339,7 +347,7 @@ func (kr *keyring) reload(now time.Time, every time.Duration) bool {
 	kr.mu.Unlock()
 	kr.io.Lock()
 	defer kr.io.Unlock()
-	keys, err := readKeys(kr.dir)
+	keys, err := kr.store.read()
 	if err != nil || len(keys) == 0 {
 		return false
 	}
@@ -364,8 +372,8 @@ func (kr *keyring) rotate(now time.Time, maxLife time.Duration) (KeyInfo, error)
 		// Keep creation order strict even with a clock that stands still.
 		k.created = last.created.Add(time.Microsecond)
 	}
-	if kr.dir != "" {
-		if err := writeKey(kr.dir, k); err != nil {
+	if kr.store != nil {
+		if err := kr.store.write(k); err != nil {
 			return KeyInfo{}, err
 		}
 	}
@@ -395,14 +403,10 @@ func (kr *keyring) pruneLocked(now time.Time, maxLife time.Duration) error {
 }
 
 func (kr *keyring) removeFile(kid string) error {
-	if kr.dir == "" {
+	if kr.store == nil {
 		return nil
 	}
-	err := os.Remove(filepath.Join(kr.dir, kid+keyFileSuffix))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("token: remove key %s: %w: %w", kid, errdef.ErrUnavailable, err)
-	}
-	return syncDir(kr.dir)
+	return kr.store.remove(kid)
 }
 
 // remove drops a retired key at once: tokens it signed stop verifying.

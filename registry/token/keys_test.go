@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	blobmem "github.com/regkit/regkit/blob/memory"
 	"github.com/regkit/regkit/internal/errdef"
+	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/httpapi"
+	metamem "github.com/regkit/regkit/registry/meta/memory"
 	"github.com/regkit/regkit/registry/token"
 )
 
@@ -51,13 +54,56 @@ func TestKeyDir(t *testing.T) {
 	}
 }
 
+// TestRotation: three Services share their keys, as the frontends of one
+// registry do: through a key folder, or through the registry's metadata
+// store (each Service on its own Registry over one shared store).
 func TestRotation(t *testing.T) {
-	dir := t.TempDir()
+	t.Run("folder", func(t *testing.T) {
+		dir := t.TempDir()
+		testRotation(t, func() token.Option { return token.WithKeyDir(dir) }, func(kid string) bool {
+			_, err := os.Stat(filepath.Join(dir, kid+".pem"))
+			return !errors.Is(err, os.ErrNotExist)
+		})
+	})
+	t.Run("state", func(t *testing.T) {
+		store, blobs := metamem.New(), blobmem.New()
+		var first *registry.State
+		testRotation(t, func() token.Option {
+			reg, err := registry.New(blobs, store, registry.WithSharedStore(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { reg.Close() })
+			st, err := reg.State("token")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == nil {
+				first = st
+			}
+			return token.WithKeyState(st)
+		}, func(kid string) bool {
+			found := false
+			if err := first.View(t.Context(), func(tx registry.StateTx) error {
+				_, err := tx.Get("key/" + kid)
+				found = err == nil
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return found
+		})
+	})
+}
+
+// testRotation runs the rotation story on three Services whose keys live
+// where keyStore() says; stored reports whether a key is still kept there.
+func testRotation(t *testing.T, keyStore func() token.Option, stored func(kid string) bool) {
 	clk := newClock()
 	life := 10 * time.Minute
-	s := newService(t, clk, token.WithKeyDir(dir), token.WithLifetime(life), token.WithRefreshLifetime(life))
-	peer := newService(t, clk, token.WithKeyDir(dir), token.WithLifetime(life), token.WithRefreshLifetime(life))
-	signer := newService(t, clk, token.WithKeyDir(dir), token.WithLifetime(life), token.WithRefreshLifetime(life))
+	s := newService(t, clk, keyStore(), token.WithLifetime(life), token.WithRefreshLifetime(life))
+	peer := newService(t, clk, keyStore(), token.WithLifetime(life), token.WithRefreshLifetime(life))
+	signer := newService(t, clk, keyStore(), token.WithLifetime(life), token.WithRefreshLifetime(life))
 	acc := httpapi.Access{Repository: "app", Actions: accPull}
 	old := issue(t, s, "alice", "alice-pw", "repository:app:pull")
 	first := s.Keys()[0]
@@ -104,8 +150,8 @@ func TestRotation(t *testing.T) {
 	if len(keys) != 2 || keys[0].ID != k2.ID {
 		t.Fatalf("keys after pruning %+v", keys)
 	}
-	if _, err := os.Stat(filepath.Join(dir, first.ID+".pem")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("pruned key file: %v", err)
+	if stored(first.ID) {
+		t.Errorf("pruned key %s is still stored", first.ID)
 	}
 
 	// RemoveKey: tokens of a removed key are refused at once, even cached.
@@ -130,7 +176,7 @@ func TestRotation(t *testing.T) {
 		t.Errorf("token of a removed key: %v", got)
 	}
 	// A restart does not bring it back.
-	s3 := newService(t, clk, token.WithKeyDir(dir))
+	s3 := newService(t, clk, keyStore())
 	if _, err := s3.Verify(fresh2, testService); !errors.Is(err, token.ErrUnauthorized) {
 		t.Errorf("after restart: %v", err)
 	}

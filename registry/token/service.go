@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/regkit/regkit/internal/errdef"
+	"github.com/regkit/regkit/registry"
 )
 
 // Defaults, as ACR issues them: access tokens live 75 minutes, refresh
@@ -60,7 +61,19 @@ func WithAuthority(a Authority) Option { return func(s *Service) { s.authority =
 // a PKCS#8 PEM file of mode 0600 named after its kid). A first key is made
 // when the folder has none. Without it keys live in memory and tokens die
 // with the process.
-func WithKeyDir(dir string) Option { return func(s *Service) { s.keys.dir = dir } }
+func WithKeyDir(dir string) Option { return func(s *Service) { s.keys.store = dirStore{dir} } }
+
+// WithKeyState keeps the signing keys in a registry's metadata store, under
+// st (a namespace of the host's choosing, e.g. reg.State("token")), in place
+// of a folder. Every frontend of a registry whose metadata store is shared
+// (registry/meta/postgres, registry.WithSharedStore) then signs with the
+// same newest key and verifies the others' tokens: a rotation by one is
+// read by the rest within a minute, and a token signed by a key not yet
+// known makes a Service reread the keys at once. The private keys are then
+// as safe as the metadata store: whoever can write it can mint tokens.
+func WithKeyState(st *registry.State) Option {
+	return func(s *Service) { s.keys.store = stateStore{st} }
+}
 
 // WithAlgorithm sets the algorithm of new keys (default ES256). Keys already
 // in the folder keep theirs.
