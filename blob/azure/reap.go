@@ -51,20 +51,8 @@ func (s *Store) Reap(ctx context.Context, olderThan time.Duration) (ReapStats, e
 		}
 		return b
 	}
-	root := s.prefix + "blobs/"
-	pager := s.c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
-		Prefix:  &root,
-		Include: container.ListBlobsInclude{Metadata: true, Snapshots: true},
-	})
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return st, classify("list blobs and snapshots", err)
-		}
-		for _, it := range page.Segment.BlobItems {
-			if it == nil || it.Name == nil || it.Properties == nil {
-				continue
-			}
+	err := s.list(ctx, s.prefix+"blobs/", "list blobs and snapshots", container.ListBlobsInclude{Metadata: true, Snapshots: true},
+		func(it *container.BlobItem) error {
 			b := get(*it.Name)
 			if snap := deref(it.Snapshot); snap != "" {
 				if t, err := time.Parse(time.RFC3339Nano, snap); err == nil && t.Before(cutoff) {
@@ -72,11 +60,14 @@ func (s *Store) Reap(ctx context.Context, olderThan time.Duration) (ReapStats, e
 				} else {
 					b.young = true
 				}
-				continue
+				return nil
 			}
 			b.etag = deref(it.Properties.ETag)
 			b.deleted = meta(it.Metadata, mdDeleted) != ""
-		}
+			return nil
+		})
+	if err != nil {
+		return st, err
 	}
 	for name, b := range blobs {
 		if err := ctx.Err(); err != nil {

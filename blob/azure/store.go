@@ -302,7 +302,7 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 		return err
 	}
 	root := s.prefix + "blobs/"
-	return s.list(ctx, root, "list blobs", func(it *container.BlobItem) error {
+	return s.list(ctx, root, "list blobs", container.ListBlobsInclude{Metadata: true}, func(it *container.BlobItem) error {
 		if meta(it.Metadata, mdDeleted) != "" {
 			return nil
 		}
@@ -322,13 +322,11 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 	})
 }
 
-// list calls fn for every blob under root with its metadata and
-// properties, page by page, stopping at fn's first error or when ctx ends.
-func (s *Store) list(ctx context.Context, root, what string, fn func(*container.BlobItem) error) error {
-	pager := s.c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
-		Prefix:  &root,
-		Include: container.ListBlobsInclude{Metadata: true},
-	})
+// list calls fn for every blob under root (with what include asks for:
+// metadata, snapshots) that has a name and properties, page by page,
+// stopping at fn's first error or when ctx ends.
+func (s *Store) list(ctx context.Context, root, what string, include container.ListBlobsInclude, fn func(*container.BlobItem) error) error {
+	pager := s.c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: &root, Include: include})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {

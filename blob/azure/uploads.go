@@ -39,7 +39,7 @@ func (s *Store) Uploads(ctx context.Context, fn func(blob.UploadInfo) error) err
 		return err
 	}
 	root := s.prefix + "uploads/"
-	return s.list(ctx, root, "list uploads", func(it *container.BlobItem) error {
+	return s.list(ctx, root, "list uploads", container.ListBlobsInclude{Metadata: true}, func(it *container.BlobItem) error {
 		id := strings.TrimPrefix(*it.Name, root)
 		if blob.CheckUploadID(id) != nil {
 			return nil

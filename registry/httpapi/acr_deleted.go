@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/regkit/regkit/internal/errdef"
 	"github.com/regkit/regkit/registry"
@@ -30,19 +29,12 @@ func parseACRDeletedRoute(rest string) (route, bool) {
 	if rest == "_catalog" {
 		return route{kind: kindACRDeletedCatalog}, true
 	}
-	segs := strings.Split(rest, "/")
-	end := len(segs)
-	for i, s := range segs {
-		if strings.HasPrefix(s, "_") {
-			end = i
-			break
-		}
-	}
-	if end == 0 {
+	nameSegs, tail, ok := splitACRName(rest)
+	if !ok {
 		return route{}, false
 	}
 	var rt route
-	switch tail := segs[end:]; {
+	switch {
 	case len(tail) == 1 && tail[0] == "_tags":
 		rt.kind = kindACRDeletedTags
 	case len(tail) == 1 && tail[0] == "_manifests":
@@ -52,7 +44,7 @@ func parseACRDeletedRoute(rest string) (route, bool) {
 	default:
 		return route{}, false
 	}
-	return unescapeACRRoute(rt, segs[:end])
+	return unescapeACRRoute(rt, nameSegs)
 }
 
 // serveACRDeleted serves the routes of soft-deleted items. As on the other

@@ -22,19 +22,12 @@ func parseACRRoute(escaped string) (route, bool) {
 	if d, ok := strings.CutPrefix(rest, "_deleted/"); ok {
 		return parseACRDeletedRoute(d)
 	}
-	segs := strings.Split(rest, "/")
-	end := len(segs)
-	for i, s := range segs {
-		if strings.HasPrefix(s, "_") {
-			end = i
-			break
-		}
-	}
-	if end == 0 {
+	nameSegs, tail, ok := splitACRName(rest)
+	if !ok {
 		return route{}, false
 	}
 	var rt route
-	switch tail := segs[end:]; {
+	switch {
 	case len(tail) == 0:
 		rt.kind = kindACRRepo
 	case len(tail) == 1 && tail[0] == "_tags":
@@ -48,7 +41,23 @@ func parseACRRoute(escaped string) (route, bool) {
 	default:
 		return route{}, false
 	}
-	return unescapeACRRoute(rt, segs[:end])
+	return unescapeACRRoute(rt, nameSegs)
+}
+
+// splitACRName splits the path after "/acr/v1/" (or "/acr/v1/_deleted/")
+// into the repository name's escaped segments and what follows them: the
+// name ends at the first segment that starts with "_". ok is false when
+// there is no name.
+func splitACRName(rest string) (nameSegs, tail []string, ok bool) {
+	segs := strings.Split(rest, "/")
+	end := len(segs)
+	for i, s := range segs {
+		if strings.HasPrefix(s, "_") {
+			end = i
+			break
+		}
+	}
+	return segs[:end], segs[end:], end > 0
 }
 
 // unescapeACRRoute unescapes rt's reference and sets its name from the

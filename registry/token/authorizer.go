@@ -232,7 +232,7 @@ func (z authorizer) Authorize(ctx context.Context, r *http.Request, a httpapi.Ac
 	s := z.s
 	n := needOf(a)
 	service := s.serviceFor(r)
-	challenge := func(reason, detail string) error {
+	challenge := func(reason, detail string) *AuthError {
 		return &AuthError{
 			Challenge: &httpapi.Challenge{
 				Scheme:    "Bearer",
@@ -303,7 +303,7 @@ func (z authorizer) Authorize(ctx context.Context, r *http.Request, a httpapi.Ac
 	// An identity without the right is challenged for what it lacks, in
 	// ACR's vocabulary ("metadata_read" for a tag list with a pull-only
 	// token), as ACR answers.
-	ch := challenge("insufficient_scope", "the identity does not hold "+describe(n, a)).(*AuthError)
+	ch := challenge("insufficient_scope", "the identity does not hold "+describe(n, a))
 	if n.kind == needRepo && n.ok {
 		ch.Challenge.Scope = "repository:" + a.Repository + ":" + strings.Join(missing.claims(), ",")
 	}
