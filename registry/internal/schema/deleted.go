@@ -162,29 +162,9 @@ func (DeletedManifestTable) Delete(tx meta.Tx, repo string, dgst digest.Digest, 
 // after cur (at the newest for the zero cursor), until fn returns false.
 // Each entry costs a step of the time index and a read of its record.
 func (DeletedManifestTable) Scan(tx meta.Tx, repo string, cur DeletedCursor, fn func(dgst digest.Digest, rec *DeletedManifest) bool) error {
-	p := prefix(tDelManifestAt, repo)
-	var rerr error
-	err := tx.Scan(newestFirst(p, cur), func(k, _ []byte) bool {
-		_, name, ok := timeName(k, len(p))
-		if !ok {
-			return true
-		}
-		dgst := digest.Digest(name)
-		var rec DeletedManifest
-		var found bool
-		rec, found, rerr = get[DeletedManifest](tx, key(tDelManifest, repo, name))
-		if rerr != nil {
-			return false
-		}
-		if !found {
-			return true
-		}
-		return fn(dgst, &rec)
-	})
-	if rerr != nil {
-		return rerr
-	}
-	return err
+	return scanByTime(tx, prefix(tDelManifestAt, repo), cur,
+		func(_ time.Time, name string) []byte { return key(tDelManifest, repo, name) },
+		func(name string, rec *DeletedManifest) bool { return fn(digest.Digest(name), rec) })
 }
 
 // DeletedTagTable is table T with its indexes U and Z.
@@ -254,28 +234,8 @@ func (DeletedTagTable) Newest(tx meta.Tx, repo, name string, dgst digest.Digest)
 // Scan calls fn with the deleted tags of repo, newest first, starting
 // after cur (at the newest for the zero cursor), until fn returns false.
 func (DeletedTagTable) Scan(tx meta.Tx, repo string, cur DeletedCursor, fn func(name string, rec *DeletedTag) bool) error {
-	p := prefix(tDelTagAt, repo)
-	var rerr error
-	err := tx.Scan(newestFirst(p, cur), func(k, _ []byte) bool {
-		at, name, ok := timeName(k, len(p))
-		if !ok {
-			return true
-		}
-		var rec DeletedTag
-		var found bool
-		rec, found, rerr = get[DeletedTag](tx, key(tDelTag, repo, name, timeKey(at)))
-		if rerr != nil {
-			return false
-		}
-		if !found {
-			return true
-		}
-		return fn(name, &rec)
-	})
-	if rerr != nil {
-		return rerr
-	}
-	return err
+	return scanByTime(tx, prefix(tDelTagAt, repo), cur,
+		func(at time.Time, name string) []byte { return key(tDelTag, repo, name, timeKey(at)) }, fn)
 }
 
 // DeletedRepoTable is table P with its index K.
@@ -310,16 +270,24 @@ func (DeletedRepoTable) Delete(tx meta.Tx, repo string, at time.Time) error {
 // Scan calls fn with the deleted repositories, newest first, starting
 // after cur, until fn returns false.
 func (DeletedRepoTable) Scan(tx meta.Tx, cur DeletedCursor, fn func(repo string, rec *DeletedRepo) bool) error {
-	p := prefix(tDelRepoAt)
+	return scanByTime(tx, prefix(tDelRepoAt), cur,
+		func(_ time.Time, name string) []byte { return key(tDelRepo, name) }, fn)
+}
+
+// scanByTime walks the time index under p newest first, starting after
+// cur, reads the record recKey names for each entry (skipping entries
+// whose record is gone) and calls fn with it until fn returns false. Each
+// entry costs a step of the index and a read of its record.
+func scanByTime[T any](tx meta.Tx, p []byte, cur DeletedCursor, recKey func(at time.Time, name string) []byte, fn func(name string, rec *T) bool) error {
 	var rerr error
 	err := tx.Scan(newestFirst(p, cur), func(k, _ []byte) bool {
-		_, name, ok := timeName(k, len(p))
+		at, name, ok := timeName(k, len(p))
 		if !ok {
 			return true
 		}
-		var rec DeletedRepo
+		var rec T
 		var found bool
-		rec, found, rerr = get[DeletedRepo](tx, key(tDelRepo, name))
+		rec, found, rerr = get[T](tx, recKey(at, name))
 		if rerr != nil {
 			return false
 		}
